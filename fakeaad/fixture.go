@@ -1,0 +1,326 @@
+package fakeaad
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gopkg.in/yaml.v3"
+
+	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/wellknown"
+)
+
+// Fixture is the aad: section of a world fixture; fixtures/README.md
+// documents it for people.
+type Fixture struct {
+	// SigningKeys are "builtin-1".."builtin-3" or PEM bundles; the last one
+	// signs. Default: [builtin-1].
+	SigningKeys []string `yaml:"signingKeys,omitempty"`
+	// ConnectorSecret is the client secret of the support connector's own
+	// first-party app (default wellknown.ConnectorDefaultSecret).
+	ConnectorSecret string          `yaml:"connectorSecret,omitempty"`
+	Tenants         []TenantFixture `yaml:"tenants"`
+}
+
+// TenantFixture describes one directory.
+type TenantFixture struct {
+	ID           string               `yaml:"id"`
+	DisplayName  string               `yaml:"displayName"`
+	Domains      []string             `yaml:"domains"`
+	Users        []UserFixture        `yaml:"users,omitempty"`
+	Applications []ApplicationFixture `yaml:"applications,omitempty"`
+	// ServicePrincipals lists apps (by appId) that have a principal here
+	// besides the tenant's own registrations: multi-tenant apps from other
+	// tenants, or registrations made through Graph without one.
+	ServicePrincipals []ServicePrincipalFixture `yaml:"servicePrincipals,omitempty"`
+}
+
+// UserFixture describes a directory user.
+type UserFixture struct {
+	ID                string   `yaml:"id,omitempty"`
+	UserPrincipalName string   `yaml:"userPrincipalName"`
+	Mail              string   `yaml:"mail,omitempty"`
+	DisplayName       string   `yaml:"displayName,omitempty"`
+	GivenName         string   `yaml:"givenName,omitempty"`
+	Surname           string   `yaml:"surname,omitempty"`
+	Password          string   `yaml:"password"`
+	Roles             []string `yaml:"roles,omitempty"` // display names, e.g. Global Administrator
+	AccountEnabled    *bool    `yaml:"accountEnabled,omitempty"`
+}
+
+// ApplicationFixture describes an app registration in its home tenant.
+type ApplicationFixture struct {
+	AppID              string                      `yaml:"appId"`
+	ID                 string                      `yaml:"id,omitempty"`
+	DisplayName        string                      `yaml:"displayName"`
+	SignInAudience     string                      `yaml:"signInAudience,omitempty"`
+	IdentifierURIs     []string                    `yaml:"identifierUris,omitempty"`
+	RedirectURIs       []string                    `yaml:"redirectUris,omitempty"`
+	AccessTokenVersion int                         `yaml:"accessTokenVersion,omitempty"`
+	PublicClient       bool                        `yaml:"publicClient,omitempty"`
+	PasswordCreds      []PasswordCredentialFixture `yaml:"passwordCredentials,omitempty"`
+	GrantedAppRoles    map[string][]string         `yaml:"grantedAppRoles,omitempty"`
+	// ServicePrincipal: the portal creates one with every registration,
+	// so the default is true; Graph-made registrations export false.
+	ServicePrincipal *bool  `yaml:"servicePrincipal,omitempty"`
+	Created          string `yaml:"created,omitempty"`
+}
+
+// PasswordCredentialFixture is a client secret.
+type PasswordCredentialFixture struct {
+	KeyID       string `yaml:"keyId,omitempty"`
+	DisplayName string `yaml:"displayName,omitempty"`
+	Secret      string `yaml:"secret"`
+	Start       string `yaml:"startDateTime,omitempty"` // RFC 3339; default: long ago
+	End         string `yaml:"endDateTime,omitempty"`   // RFC 3339; default: far ahead
+}
+
+// ServicePrincipalFixture gives an app a principal in a tenant.
+type ServicePrincipalFixture struct {
+	AppID string `yaml:"appId"`
+	ID    string `yaml:"id,omitempty"`
+}
+
+// ParseFixture decodes an aad: section.
+func ParseFixture(n *yaml.Node) (*Fixture, error) {
+	var f Fixture
+	if err := fixture.Section(n, &f); err != nil {
+		return nil, fmt.Errorf("aad: %w", err)
+	}
+	return &f, nil
+}
+
+var (
+	defaultStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	defaultEnd   = time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+func parseTime(s string, def time.Time) (time.Time, error) {
+	if s == "" {
+		return def, nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
+func normGUID(s, what string) (string, error) {
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("%s %q is not a GUID", what, s)
+	}
+	return u.String(), nil
+}
+
+// build turns a fixture into a directory. IDs the fixture leaves out are
+// derived from stable names, so loading the same fixture twice gives the
+// same world.
+func (f *Fixture) build() (*directory, error) {
+	d := newDirectory()
+	secret := f.ConnectorSecret
+	if secret == "" {
+		secret = wellknown.ConnectorDefaultSecret
+	}
+	for _, a := range firstPartyApps(secret) {
+		d.apps[strings.ToLower(a.AppID)] = a
+	}
+	d.keys = f.SigningKeys
+	if len(d.keys) == 0 {
+		d.keys = []string{"builtin-1"}
+	}
+	for _, tf := range f.Tenants {
+		id, err := normGUID(tf.ID, "tenant id")
+		if err != nil {
+			return nil, err
+		}
+		if d.tenants[id] != nil {
+			return nil, fmt.Errorf("tenant %s defined twice", id)
+		}
+		t := &Tenant{ID: id, DisplayName: tf.DisplayName, ServicePrincipals: map[string]*ServicePrincipal{}}
+		d.tenants[id] = t
+		for _, dom := range tf.Domains {
+			dom = strings.ToLower(dom)
+			if d.byDomain[dom] != nil {
+				return nil, fmt.Errorf("domain %s belongs to two tenants", dom)
+			}
+			t.Domains = append(t.Domains, dom)
+			d.byDomain[dom] = t
+		}
+		tenantNS := uuid.MustParse(id)
+		for _, uf := range tf.Users {
+			if uf.UserPrincipalName == "" || uf.Password == "" {
+				return nil, fmt.Errorf("tenant %s: users need userPrincipalName and password", id)
+			}
+			u := &User{UPN: uf.UserPrincipalName, Mail: uf.Mail, DisplayName: uf.DisplayName, GivenName: uf.GivenName,
+				Surname: uf.Surname, Password: uf.Password, AccountEnabled: uf.AccountEnabled == nil || *uf.AccountEnabled}
+			if u.ObjectID = uf.ID; u.ObjectID == "" {
+				u.ObjectID = uuid.NewSHA1(tenantNS, []byte("user:"+strings.ToLower(u.UPN))).String()
+			} else if u.ObjectID, err = normGUID(u.ObjectID, "user id"); err != nil {
+				return nil, err
+			}
+			if u.DisplayName == "" {
+				u.DisplayName = strings.TrimSpace(u.GivenName + " " + u.Surname)
+			}
+			for _, r := range uf.Roles {
+				rid, ok := wellknown.DirectoryRoles[r]
+				if !ok {
+					return nil, fmt.Errorf("user %s: unknown directory role %q (known: Global Administrator, Helpdesk Administrator, Service Support Administrator, Application Administrator)", u.UPN, r)
+				}
+				u.Roles = append(u.Roles, rid)
+			}
+			if t.user(u.UPN) != nil {
+				return nil, fmt.Errorf("user %s defined twice", u.UPN)
+			}
+			t.Users = append(t.Users, u)
+		}
+		for _, af := range tf.Applications {
+			a, err := af.build(id)
+			if err != nil {
+				return nil, err
+			}
+			if d.app(a.AppID) != nil {
+				return nil, fmt.Errorf("appId %s registered twice", a.AppID)
+			}
+			d.apps[strings.ToLower(a.AppID)] = a
+			if af.ServicePrincipal == nil || *af.ServicePrincipal {
+				t.ServicePrincipals[a.AppID] = &ServicePrincipal{
+					ObjectID:    uuid.NewSHA1(tenantNS, []byte("sp:"+a.AppID)).String(),
+					AppID:       a.AppID,
+					DisplayName: a.DisplayName, AccountEnabled: true,
+				}
+			}
+		}
+	}
+	// Principals of foreign apps need every registration loaded first.
+	for _, tf := range f.Tenants {
+		t := d.tenants[strings.ToLower(tf.ID)]
+		for _, sf := range tf.ServicePrincipals {
+			appID, err := normGUID(sf.AppID, "servicePrincipal appId")
+			if err != nil {
+				return nil, err
+			}
+			a := d.app(appID)
+			if a == nil {
+				return nil, fmt.Errorf("tenant %s: service principal for unknown app %s", t.ID, appID)
+			}
+			sp := &ServicePrincipal{ObjectID: sf.ID, AppID: appID, DisplayName: a.DisplayName, AccountEnabled: true}
+			if sp.ObjectID == "" {
+				sp.ObjectID = uuid.NewSHA1(uuid.MustParse(t.ID), []byte("sp:"+appID)).String()
+			}
+			t.ServicePrincipals[appID] = sp
+		}
+	}
+	if err := d.validate(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (af ApplicationFixture) build(home string) (*Application, error) {
+	appID, err := normGUID(af.AppID, "appId")
+	if err != nil {
+		return nil, err
+	}
+	a := &Application{AppID: appID, HomeTenant: home, DisplayName: af.DisplayName, SignInAudience: af.SignInAudience,
+		IdentifierURIs: af.IdentifierURIs, RedirectURIs: af.RedirectURIs, TokenVersion: af.AccessTokenVersion,
+		PublicClient: af.PublicClient, GrantedAppRoles: af.GrantedAppRoles}
+	if a.SignInAudience == "" {
+		a.SignInAudience = "AzureADMyOrg"
+	}
+	if a.TokenVersion == 0 {
+		a.TokenVersion = 1
+	}
+	if a.ObjectID = af.ID; a.ObjectID == "" {
+		a.ObjectID = uuid.NewSHA1(uuid.MustParse(home), []byte("app:"+appID)).String()
+	}
+	if a.Created, err = parseTime(af.Created, defaultStart); err != nil {
+		return nil, fmt.Errorf("app %s created: %w", appID, err)
+	}
+	for i, pf := range af.PasswordCreds {
+		if pf.Secret == "" {
+			return nil, fmt.Errorf("app %s: password credential %d has no secret", appID, i)
+		}
+		p := &PasswordCredential{KeyID: pf.KeyID, DisplayName: pf.DisplayName, Secret: pf.Secret, Hint: hint(pf.Secret)}
+		if p.KeyID == "" {
+			p.KeyID = uuid.NewSHA1(uuid.MustParse(appID), []byte(pf.Secret)).String()
+		}
+		if p.Start, err = parseTime(pf.Start, defaultStart); err != nil {
+			return nil, fmt.Errorf("app %s secret %s start: %w", appID, p.KeyID, err)
+		}
+		if p.End, err = parseTime(pf.End, defaultEnd); err != nil {
+			return nil, fmt.Errorf("app %s secret %s end: %w", appID, p.KeyID, err)
+		}
+		a.Passwords = append(a.Passwords, p)
+	}
+	return a, nil
+}
+
+// export renders a directory back into the fixture form.
+func (d *directory) export(connectorSecret string) *Fixture {
+	f := &Fixture{SigningKeys: d.keys}
+	if connectorSecret != wellknown.ConnectorDefaultSecret {
+		f.ConnectorSecret = connectorSecret
+	}
+	ids := make([]string, 0, len(d.tenants))
+	for id := range d.tenants {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		t := d.tenants[id]
+		tf := TenantFixture{ID: t.ID, DisplayName: t.DisplayName, Domains: t.Domains}
+		for _, u := range t.Users {
+			uf := UserFixture{ID: u.ObjectID, UserPrincipalName: u.UPN, Mail: u.Mail, DisplayName: u.DisplayName,
+				GivenName: u.GivenName, Surname: u.Surname, Password: u.Password}
+			if !u.AccountEnabled {
+				f := false
+				uf.AccountEnabled = &f
+			}
+			for _, r := range u.Roles {
+				for name, rid := range wellknown.DirectoryRoles {
+					if rid == r {
+						uf.Roles = append(uf.Roles, name)
+					}
+				}
+			}
+			tf.Users = append(tf.Users, uf)
+		}
+		var apps []*Application
+		for _, a := range d.apps {
+			if a.HomeTenant == t.ID {
+				apps = append(apps, a)
+			}
+		}
+		sort.Slice(apps, func(i, j int) bool {
+			return apps[i].Created.Before(apps[j].Created) || (apps[i].Created.Equal(apps[j].Created) && apps[i].AppID < apps[j].AppID)
+		})
+		for _, a := range apps {
+			af := ApplicationFixture{AppID: a.AppID, ID: a.ObjectID, DisplayName: a.DisplayName, SignInAudience: a.SignInAudience,
+				IdentifierURIs: a.IdentifierURIs, RedirectURIs: a.RedirectURIs, AccessTokenVersion: a.TokenVersion,
+				PublicClient: a.PublicClient, GrantedAppRoles: a.GrantedAppRoles, Created: a.Created.Format(time.RFC3339)}
+			for _, p := range a.Passwords {
+				af.PasswordCreds = append(af.PasswordCreds, PasswordCredentialFixture{KeyID: p.KeyID, DisplayName: p.DisplayName,
+					Secret: p.Secret, Start: p.Start.Format(time.RFC3339), End: p.End.Format(time.RFC3339)})
+			}
+			sp := t.ServicePrincipals[a.AppID]
+			if sp == nil {
+				no := false
+				af.ServicePrincipal = &no
+			}
+			tf.Applications = append(tf.Applications, af)
+		}
+		var foreign []string
+		for appID := range t.ServicePrincipals {
+			if a := d.app(appID); a != nil && a.HomeTenant != t.ID {
+				foreign = append(foreign, appID)
+			}
+		}
+		sort.Strings(foreign)
+		for _, appID := range foreign {
+			tf.ServicePrincipals = append(tf.ServicePrincipals, ServicePrincipalFixture{AppID: appID, ID: t.ServicePrincipals[appID].ObjectID})
+		}
+		f.Tenants = append(f.Tenants, tf)
+	}
+	return f
+}

@@ -1,0 +1,62 @@
+package clock
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestManual(t *testing.T) {
+	var zero Manual
+	if got := zero.Now(); !got.Equal(Epoch) {
+		t.Fatalf("zero Manual reads %v, want %v", got, Epoch)
+	}
+	c := NewManual(time.Date(2030, 1, 1, 0, 0, 0, 0, time.FixedZone("X", 3600)))
+	if c.Now().Location() != time.UTC {
+		t.Fatalf("Manual must report UTC, got %v", c.Now().Location())
+	}
+	c.Advance(90 * time.Minute)
+	if want := time.Date(2029, 12, 31, 24, 30, 0, 0, time.UTC); !c.Now().Equal(want) {
+		t.Fatalf("after Advance got %v, want %v", c.Now(), want)
+	}
+	c.Set(Epoch)
+	if !c.Now().Equal(Epoch) {
+		t.Fatalf("after Set got %v", c.Now())
+	}
+}
+
+func TestManualConcurrent(t *testing.T) {
+	c := NewManual(Epoch)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() { c.Advance(time.Second); _ = c.Now() })
+	}
+	wg.Wait()
+	if want := Epoch.Add(50 * time.Second); !c.Now().Equal(want) {
+		t.Fatalf("got %v, want %v", c.Now(), want)
+	}
+}
+
+func TestOffset(t *testing.T) {
+	var c Offset
+	before := time.Now().UTC()
+	c.Advance(24 * time.Hour)
+	if got := c.Now(); got.Before(before.Add(24 * time.Hour)) {
+		t.Fatalf("Offset did not move ahead: %v", got)
+	}
+	target := time.Date(2040, 6, 1, 0, 0, 0, 0, time.UTC)
+	c.Set(target)
+	if d := c.Now().Sub(target); d < 0 || d > time.Minute {
+		t.Fatalf("Offset.Set: now %v, want about %v", c.Now(), target)
+	}
+}
+
+func TestOrReal(t *testing.T) {
+	if _, ok := OrReal(nil).(Real); !ok {
+		t.Fatal("OrReal(nil) must be Real")
+	}
+	m := NewManual(Epoch)
+	if OrReal(m) != Clock(m) {
+		t.Fatal("OrReal must keep a given clock")
+	}
+}

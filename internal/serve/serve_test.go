@@ -1,0 +1,103 @@
+package serve
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestSelfSignedTLSServesAndReusesFiles(t *testing.T) {
+	dir := t.TempDir()
+	f := &Flags{}
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	f.Register(fs, "127.0.0.1:0", true)
+	if err := fs.Parse([]string{"--tls-self-signed", dir, "--map-host", "login.microsoftonline.com=127.0.0.1:1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := f.Listener("login.microsoftonline.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	srv := NewServer(mux, mustLogger(t, f))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, srv, ln) }()
+
+	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := c.Get("https://" + ln.Addr().String() + "/healthz")
+	if err != nil {
+		t.Fatalf("client trusting ca.pem failed: %v", err)
+	}
+	resp.Body.Close()
+	if err := Healthcheck("https://" + ln.Addr().String() + "/healthz"); err != nil {
+		t.Fatalf("healthcheck: %v", err)
+	}
+	if code := HealthcheckCommand("x", []string{"--url", "https://" + ln.Addr().String() + "/nope"}, ""); code != 1 {
+		t.Fatalf("healthcheck of a 404 exited %d", code)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("graceful shutdown: %v", err)
+	}
+
+	before, _ := os.ReadFile(filepath.Join(dir, "server.pem"))
+	if _, _, err := SelfSigned(dir, []string{"127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "server.pem"))
+	if string(before) != string(after) {
+		t.Fatal("existing certificate was regenerated")
+	}
+	m, err := f.HostMap()
+	if err != nil || m.String() != "login.microsoftonline.com=http://127.0.0.1:1" {
+		t.Fatalf("host map %v %v", m, err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	bad := []Flags{
+		{Listen: "127.0.0.1:1", TLSCert: "c"},
+		{Listen: "127.0.0.1:1", TLSCert: "c", TLSKey: "k", TLSSelfSigned: "d"},
+		{Listen: "nonsense"},
+	}
+	for _, f := range bad {
+		if err := f.Validate(); err == nil {
+			t.Errorf("Validate(%+v) accepted", f)
+		}
+	}
+	f := Flags{Listen: "127.0.0.1:8081"}
+	if f.Public() != "http://127.0.0.1:8081" {
+		t.Errorf("Public() = %q", f.Public())
+	}
+	f.PublicURL = "https://login.microsoftonline.com/"
+	if f.Public() != "https://login.microsoftonline.com" {
+		t.Errorf("Public() = %q", f.Public())
+	}
+}
+
+func mustLogger(t *testing.T, f *Flags) *slog.Logger {
+	t.Helper()
+	l, err := f.Logger(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
