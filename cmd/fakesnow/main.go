@@ -1,0 +1,36 @@
+// Command fakesnow serves the fake ServiceNow instance on its own.
+//
+//	fakesnow [--listen 127.0.0.1:8080] [--fixture sandbox] [--public-url URL]
+//	         [--map-host HOST=ADDR ...] [--tls-cert F --tls-key F | --tls-self-signed DIR]
+//	fakesnow healthcheck [--url http://127.0.0.1:8080/healthz]
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/m365snow/m365snow/fakesnow"
+	"github.com/m365snow/m365snow/internal/clock"
+	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/hostmap"
+	"github.com/m365snow/m365snow/internal/serve"
+)
+
+var command = serve.Command{
+	Name:          "fakesnow",
+	Summary:       "fakesnow serves an in-memory ServiceNow instance: Table API, OAuth, external OIDC tokens, scopes, logs.",
+	DefaultListen: "127.0.0.1:8080",
+	MapHost:       true,
+	Build: func(f *serve.Flags, world *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error) {
+		fx, err := fakesnow.ParseFixture(&world.Snow)
+		if err != nil {
+			return nil, err
+		}
+		return fakesnow.New(fakesnow.Options{PublicURL: f.Public(), Clock: &clock.Offset{}, Fixture: fx, Logger: log,
+			Transport: &hostmap.Transport{Map: hosts}})
+	},
+}
+
+func main() { os.Exit(command.Run(context.Background(), os.Args[1:], os.Stderr)) }

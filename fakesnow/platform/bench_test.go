@@ -1,0 +1,72 @@
+package platform
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Table API throughput over loopback HTTP with basic auth, as a client sees
+// it. docs/benchmarks.md records the numbers.
+
+func benchEnv(b *testing.B, incidents int) *env {
+	e := newEnv(b)
+	for k := range incidents {
+		if _, err := e.inst.Insert("incident", map[string]string{"short_description": fmt.Sprintf("Incident %d: Teams meetings drop", k), "caller_id": e.ids["abel.tuter"]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return e
+}
+
+func benchRequests(b *testing.B, e *env, method, path, body string) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest(method, e.ts.URL+path, strings.NewReader(body))
+			req.SetBasicAuth("beth.anglin", "beth.anglin-pw")
+			if body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			res, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode >= 300 {
+				b.Fatalf("%s %s: %d", method, path, res.StatusCode)
+			}
+		}
+	})
+}
+
+func BenchmarkTableListIncidents(b *testing.B) {
+	e := benchEnv(b, 100)
+	benchRequests(b, e, "GET", "/api/now/table/incident?sysparm_limit=10&sysparm_query=active%3Dtrue", "")
+}
+
+func BenchmarkTableListDisplayValues(b *testing.B) {
+	e := benchEnv(b, 100)
+	benchRequests(b, e, "GET", "/api/now/table/incident?sysparm_limit=10&sysparm_display_value=true", "")
+}
+
+func BenchmarkTableGetRecord(b *testing.B) {
+	e := benchEnv(b, 100)
+	rec, _ := e.inst.First("incident", "")
+	benchRequests(b, e, "GET", "/api/now/table/incident/"+rec["sys_id"], "")
+}
+
+func BenchmarkTableInsert(b *testing.B) {
+	e := benchEnv(b, 0)
+	benchRequests(b, e, "POST", "/api/now/table/incident", `{"short_description":"Printer on fire","impact":"2"}`)
+}
+
+func BenchmarkTablePatch(b *testing.B) {
+	e := benchEnv(b, 1)
+	rec, _ := e.inst.First("incident", "")
+	benchRequests(b, e, "PATCH", "/api/now/table/incident/"+rec["sys_id"], `{"state":"2"}`)
+}

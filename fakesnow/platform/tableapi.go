@@ -1,0 +1,526 @@
+package platform
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/m365snow/m365snow/fakesnow/encodedquery"
+)
+
+// view is how a request wants records rendered.
+type view struct {
+	fields      []string // nil: all fields
+	display     string   // "false", "true" or "all"
+	excludeLink bool
+	version     string // "", "v1" or "v2": echoed in reference links
+}
+
+func parseView(r *http.Request) view {
+	q := r.URL.Query()
+	v := view{display: strings.ToLower(q.Get("sysparm_display_value")), excludeLink: q.Get("sysparm_exclude_reference_link") == "true"}
+	if v.display != "true" && v.display != "all" {
+		v.display = "false"
+	}
+	if f := q.Get("sysparm_fields"); f != "" {
+		for _, name := range strings.Split(f, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				v.fields = append(v.fields, name)
+			}
+		}
+	}
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/api/now/v1/"):
+		v.version = "v1"
+	case strings.HasPrefix(r.URL.Path, "/api/now/v2/"):
+		v.version = "v2"
+	}
+	return v
+}
+
+func (i *Instance) tableLink(v view, table, id string) string {
+	p := "/api/now/"
+	if v.version != "" {
+		p += v.version + "/"
+	}
+	return i.url + p + "table/" + table + "/" + id
+}
+
+// passwordMask is what the Table API shows for a set password2 field.
+const passwordMask = "********"
+
+// renderLocked turns a record into the Table API's JSON object.
+func (i *Instance) renderLocked(td *tableData, rec Record, v view) map[string]any {
+	out := map[string]any{}
+	names := v.fields
+	if names == nil {
+		for _, f := range td.def.Fields {
+			names = append(names, f.Name)
+		}
+	}
+	get := i.getterLocked(td, rec)
+	for _, name := range names {
+		f, ok := i.fieldOfLocked(td.def, name)
+		if !ok || f.Type == TypePassword {
+			continue // invalid names are ignored; one-way passwords never leave
+		}
+		val, _ := get(name)
+		if f.Type == TypePassword2 && val != "" {
+			val = passwordMask
+		}
+		if strings.Contains(name, ".") {
+			// Dot-walked fields come back flat under their dotted name.
+			if v.display == "false" {
+				out[name] = val
+			} else {
+				out[name] = i.displayLocked(f, val)
+			}
+			continue
+		}
+		if f.Type == TypeReference && val != "" {
+			obj := map[string]any{}
+			dv := i.displayLocked(f, val)
+			if !v.excludeLink {
+				obj["link"] = i.tableLink(v, f.Reference, val)
+			}
+			switch v.display {
+			case "false":
+				if v.excludeLink {
+					out[name] = val
+					continue
+				}
+				obj["value"] = val
+			case "true":
+				if v.excludeLink {
+					out[name] = dv
+					continue
+				}
+				obj["display_value"] = dv
+			case "all":
+				obj["display_value"], obj["value"] = dv, val
+			}
+			out[name] = obj
+			continue
+		}
+		switch v.display {
+		case "false":
+			out[name] = val
+		case "true":
+			out[name] = i.displayLocked(f, val)
+		case "all":
+			out[name] = map[string]string{"display_value": i.displayLocked(f, val), "value": val}
+		}
+	}
+	return out
+}
+
+// displayLocked is a value's display value: choice labels, and for
+// references the target's display field.
+func (i *Instance) displayLocked(f *Field, val string) string {
+	if f.Type == TypeReference {
+		td := i.tables[f.Reference]
+		if td == nil || val == "" {
+			return val
+		}
+		if target, ok := td.rows[val]; ok {
+			return target[td.def.displayField()]
+		}
+		return ""
+	}
+	return f.displayOf(val)
+}
+
+// wsAllowedLocked applies "Allow access to this table via web services".
+func (i *Instance) wsAllowedLocked(table string) bool {
+	obj := i.findLocked("sys_db_object", "name", table)
+	return obj == nil || obj["ws_access"] != "false"
+}
+
+func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Caller) {
+	if r.Method == http.MethodPost {
+		i.tableInsert(w, r, c)
+		return
+	}
+	table := mux.Vars(r)["table"]
+	v := parseView(r)
+	q := r.URL.Query()
+
+	i.mu.RLock()
+	defer i.mu.RUnlock()
+	td, err := i.tableLocked(table)
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, err.Error(), "")
+		return
+	}
+	if !i.wsAllowedLocked(table) {
+		WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
+		return
+	}
+	var page []map[string]any
+	total := 0
+	offset, limit := intParam(q, "sysparm_offset", 0), intParam(q, "sysparm_limit", 10000)
+	if i.aclAllowsLocked(c, table, OpRead) {
+		query := encodedquery.Parse(nameValueQuery(q, td.def))
+		var rows []Record
+		for _, rec := range i.selectLocked(td, query) {
+			if i.canSeeRowLocked(c, td.def, rec) {
+				rows = append(rows, rec)
+			}
+		}
+		total = len(rows)
+		for k := offset; k < total && k < offset+limit; k++ {
+			page = append(page, i.renderLocked(td, rows[k], v))
+		}
+	}
+	h := w.Header()
+	if q.Get("sysparm_no_count") != "true" {
+		h.Set("X-Total-Count", strconv.Itoa(total))
+	}
+	if q.Get("sysparm_suppress_pagination_header") != "true" {
+		if link := i.linkHeader(r, total, offset, limit); link != "" {
+			h.Set("Link", link)
+		}
+	}
+	if v.version == "v1" && total == 0 {
+		WriteError(w, http.StatusNotFound, "No Record found", "Records not found")
+		return
+	}
+	if page == nil {
+		page = []map[string]any{}
+	}
+	if r.Method == http.MethodHead {
+		noCache(h)
+		h.Set("Content-Type", "application/json;charset=UTF-8")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	WriteResult(w, http.StatusOK, page)
+}
+
+// nameValueQuery combines sysparm_query with name=value parameters that
+// name fields of the table (the documented alternative).
+func nameValueQuery(q url.Values, def *Table) string {
+	query := q.Get("sysparm_query")
+	var extra []string
+	for k, vs := range q {
+		if strings.HasPrefix(k, "sysparm_") {
+			continue
+		}
+		if _, ok := def.Field(k); ok && len(vs) > 0 {
+			extra = append(extra, k+"="+strings.ReplaceAll(vs[0], "^", "^^"))
+		}
+	}
+	if len(extra) == 0 {
+		return query
+	}
+	if query != "" {
+		extra = append([]string{query}, extra...)
+	}
+	return strings.Join(extra, "^")
+}
+
+func intParam(q url.Values, name string, def int) int {
+	n, err := strconv.Atoi(q.Get(name))
+	if err != nil || n < 0 {
+		return def
+	}
+	return n
+}
+
+// linkHeader renders first, prev, next and last links; the request's own
+// parameters are kept and sysparm_offset/sysparm_limit come last.
+func (i *Instance) linkHeader(r *http.Request, total, offset, limit int) string {
+	if limit <= 0 {
+		return ""
+	}
+	base := url.Values{}
+	for k, vs := range r.URL.Query() {
+		if k != "sysparm_offset" && k != "sysparm_limit" {
+			base[k] = vs
+		}
+	}
+	prefix := i.url + r.URL.Path + "?"
+	if enc := base.Encode(); enc != "" {
+		prefix += enc + "&"
+	}
+	link := func(off int, rel string) string {
+		return fmt.Sprintf("<%ssysparm_offset=%d&sysparm_limit=%d>;rel=%q", prefix, off, limit, rel)
+	}
+	last := 0
+	if total > 0 {
+		last = (total - 1) / limit * limit
+	}
+	parts := []string{link(0, "first")}
+	if offset > 0 {
+		prev := offset - limit
+		if prev < 0 {
+			prev = 0
+		}
+		parts = append(parts, link(prev, "prev"))
+	}
+	if offset+limit < total {
+		parts = append(parts, link(offset+limit, "next"))
+	}
+	parts = append(parts, link(last, "last"))
+	return strings.Join(parts, ",")
+}
+
+func (i *Instance) tableRecord(w http.ResponseWriter, r *http.Request, c *Caller) {
+	vars := mux.Vars(r)
+	table, id := vars["table"], vars["sys_id"]
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		i.mu.RLock()
+		defer i.mu.RUnlock()
+		td, err := i.tableLocked(table)
+		if err != nil {
+			WriteError(w, http.StatusBadRequest, err.Error(), "")
+			return
+		}
+		if !i.wsAllowedLocked(table) {
+			WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
+			return
+		}
+		rec, ok := td.rows[id]
+		if !ok || !i.aclAllowsLocked(c, table, OpRead) || !i.canSeeRowLocked(c, td.def, rec) {
+			WriteError(w, http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
+			return
+		}
+		WriteResult(w, http.StatusOK, i.renderLocked(td, rec, parseView(r)))
+	case http.MethodPut, http.MethodPatch:
+		i.tableUpdate(w, r, c, table, id)
+	case http.MethodDelete:
+		i.tableDelete(w, c, table, id)
+	}
+}
+
+// readBody decodes the JSON body of a write into field values. ServiceNow
+// processes only the first record of an array.
+func readBody(r *http.Request) (map[string]string, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	var raw any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, errInvalidJSON
+	}
+	if arr, ok := raw.([]any); ok && len(arr) > 0 {
+		raw = arr[0]
+	}
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		return nil, errInvalidJSON
+	}
+	out := map[string]string{}
+	for k, v := range obj {
+		switch x := v.(type) {
+		case nil:
+			out[k] = ""
+		case string:
+			out[k] = x
+		case bool:
+			out[k] = strconv.FormatBool(x)
+		case float64:
+			out[k] = strconv.FormatFloat(x, 'f', -1, 64)
+		case map[string]any:
+			if s, ok := x["value"].(string); ok {
+				out[k] = s // a reference given as {"value": sys_id}
+			}
+		}
+	}
+	return out, nil
+}
+
+var errInvalidJSON = errors.New("invalid JSON")
+
+// decodeJSON reads a JSON body into v (for the platform's other APIs).
+func decodeJSON(r *http.Request, v any) error {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	if json.Unmarshal(b, v) != nil {
+		return errInvalidJSON
+	}
+	return nil
+}
+
+// WriteBodyError reports a request body that is too large (ServiceNow's
+// wording, KB0747638 as quoted in community notes) or not JSON.
+func WriteBodyError(w http.ResponseWriter, r *http.Request, err error) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		length := "unknown"
+		if r.ContentLength >= 0 {
+			length = strconv.FormatInt(r.ContentLength, 10)
+		}
+		WriteError(w, http.StatusBadRequest, "Exception while reading request",
+			fmt.Sprintf("Rejected large REST payload with content-length = %s bytes. Max allowed: %d bytes.", length, tooLarge.Limit))
+		return
+	}
+	WriteError(w, http.StatusBadRequest, "Exception while reading request", "The payload is not valid JSON.")
+}
+
+// DecodeJSON is decodeJSON for apps' scripted REST APIs.
+func DecodeJSON(r *http.Request, v any) error { return decodeJSON(r, v) }
+
+func writeStoreError(w http.ResponseWriter, err error) {
+	var ve *ValueError
+	var it *InvalidTableError
+	switch {
+	case errors.As(err, &it):
+		WriteError(w, http.StatusBadRequest, err.Error(), "")
+	case errors.As(err, &ve):
+		WriteError(w, http.StatusBadRequest, "Operation Failed", ve.Error())
+	case errors.Is(err, ErrNotFound):
+		WriteError(w, http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
+	default:
+		WriteError(w, http.StatusInternalServerError, "Operation Failed", err.Error())
+	}
+}
+
+func (i *Instance) tableInsert(w http.ResponseWriter, r *http.Request, c *Caller) {
+	table := mux.Vars(r)["table"]
+	if _, ok := i.Table(table); !ok {
+		WriteError(w, http.StatusBadRequest, (&InvalidTableError{table}).Error(), "")
+		return
+	}
+	values, err := readBody(r)
+	if err != nil {
+		WriteBodyError(w, r, err)
+		return
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	td := i.tables[table]
+	if !i.wsAllowedLocked(table) {
+		WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
+		return
+	}
+	if !i.aclAllowsLocked(c, table, OpCreate) {
+		WriteError(w, http.StatusForbidden, "Operation Failed", "ACL Exception Insert Failed due to security constraints")
+		return
+	}
+	if td.def.OwnRows != "" && !c.roles["admin"] {
+		values[td.def.OwnRows] = c.SysID
+	}
+	for k := range values {
+		if strings.HasPrefix(k, "sys_") && k != "sys_id" {
+			delete(values, k)
+		}
+	}
+	rec, err := i.insertLocked(table, values, c.UserName, i.currentAppLocked(c.SysID), false)
+	if err != nil {
+		writeStoreError(w, err)
+		return
+	}
+	w.Header().Set("Location", i.tableLink(parseView(r), table, rec["sys_id"]))
+	if strings.EqualFold(r.Header.Get("X-no-response-body"), "true") {
+		noCache(w.Header())
+		w.WriteHeader(http.StatusCreated)
+		return
+	}
+	WriteResult(w, http.StatusCreated, i.renderLocked(td, rec, parseView(r)))
+}
+
+// interactiveScopeRefusalLocked refuses an edit, from a UI session, of an
+// application file that belongs to an application other than the current.
+func (i *Instance) interactiveScopeRefusalLocked(c *Caller, td *tableData, rec Record) string {
+	if !c.Interactive() || !td.def.ApplicationFile {
+		return ""
+	}
+	cur := i.currentAppLocked(c.SysID)
+	if rec["sys_scope"] == cur {
+		return ""
+	}
+	scopes := i.tables["sys_scope"].rows
+	return otherApplicationMessage(scopes[rec["sys_scope"]]["name"], scopes[cur]["name"])
+}
+
+func (i *Instance) tableUpdate(w http.ResponseWriter, r *http.Request, c *Caller, table, id string) {
+	if _, ok := i.Table(table); !ok {
+		WriteError(w, http.StatusBadRequest, (&InvalidTableError{table}).Error(), "")
+		return
+	}
+	values, err := readBody(r)
+	if err != nil {
+		WriteBodyError(w, r, err)
+		return
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	td := i.tables[table]
+	if !i.wsAllowedLocked(table) {
+		WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
+		return
+	}
+	rec, ok := td.rows[id]
+	if !ok || !i.canSeeRowLocked(c, td.def, rec) || !i.aclAllowsLocked(c, table, OpRead) {
+		WriteError(w, http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
+		return
+	}
+	if !i.aclAllowsLocked(c, table, OpWrite) {
+		WriteError(w, http.StatusForbidden, "Operation Failed", "ACL Exception Update Failed due to security constraints")
+		return
+	}
+	if msg := i.interactiveScopeRefusalLocked(c, td, rec); msg != "" {
+		WriteError(w, http.StatusForbidden, "Operation Failed", msg)
+		return
+	}
+	if td.def.OwnRows != "" && !c.roles["admin"] {
+		delete(values, td.def.OwnRows)
+	}
+	newPassword := table == "sys_user" && values["user_password"] != "" && values["user_password"] != rec["user_password"]
+	upd, err := i.updateLocked(table, id, values, c.UserName)
+	if err != nil {
+		writeStoreError(w, err)
+		return
+	}
+	if newPassword {
+		// A reset password ends the user's sessions and OAuth tokens here
+		// (modelled: the prudent reading of a credential change).
+		i.revokeTokensLocked(id)
+	}
+	WriteResult(w, http.StatusOK, i.renderLocked(td, upd, parseView(r)))
+}
+
+func (i *Instance) tableDelete(w http.ResponseWriter, c *Caller, table, id string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	td, err := i.tableLocked(table)
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, err.Error(), "")
+		return
+	}
+	if !i.wsAllowedLocked(table) {
+		WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
+		return
+	}
+	rec, ok := td.rows[id]
+	if !ok || !i.canSeeRowLocked(c, td.def, rec) || !i.aclAllowsLocked(c, table, OpRead) {
+		WriteError(w, http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
+		return
+	}
+	if !i.aclAllowsLocked(c, table, OpDelete) {
+		WriteError(w, http.StatusForbidden, "Operation Failed", "ACL Exception Delete Failed due to security constraints")
+		return
+	}
+	if msg := i.interactiveScopeRefusalLocked(c, td, rec); msg != "" {
+		WriteError(w, http.StatusForbidden, "Operation Failed", msg)
+		return
+	}
+	if err := i.deleteLocked(table, id); err != nil {
+		writeStoreError(w, err)
+		return
+	}
+	noCache(w.Header())
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,165 @@
+// Package fakesnow is an in-memory stand-in for a ServiceNow instance as the
+// Microsoft 365 support integration meets it: the platform (Table API,
+// OAuth, external OIDC tokens, scopes and cross-scope policy, logs; package
+// platform) with the x_mioms_m365_assis app installed on it.
+//
+// A Server is an http.Handler built by New from a snow: fixture; it reads
+// time from an injected clock, makes outbound calls through an injected
+// transport (which maps real host names to the other fakes), and mounts the
+// /__admin/ control plane shared by all fakes.
+package fakesnow
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/gorilla/mux"
+
+	"github.com/m365snow/m365snow/fakesnow/platform"
+	"github.com/m365snow/m365snow/internal/adminapi"
+	"github.com/m365snow/m365snow/internal/clock"
+	"github.com/m365snow/m365snow/internal/faults"
+	"github.com/m365snow/m365snow/internal/fixture"
+)
+
+// Options configure a Server.
+type Options struct {
+	// PublicURL overrides the URL the fixture's instance name implies
+	// (https://<instance>.service-now.com); the sandbox sets it to the
+	// listen URL so that printed links work.
+	PublicURL string
+	Clock     clock.Clock
+	// Transport carries outbound calls; give it a host-mapping transport.
+	Transport http.RoundTripper
+	Fixture   *Fixture
+	Logger    *slog.Logger
+}
+
+// Server is a fake ServiceNow instance. It is safe for concurrent use.
+type Server struct {
+	opts    Options
+	faults  *faults.Set
+	handler http.Handler
+
+	mu      sync.RWMutex
+	inst    *platform.Instance
+	current *Fixture
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// New builds a Server. It does no I/O.
+func New(opts Options) (*Server, error) {
+	if opts.Fixture == nil {
+		opts.Fixture = &Fixture{}
+	}
+	opts.Clock = clock.OrReal(opts.Clock)
+	s := &Server{opts: opts, faults: faults.NewSet(platform.FaultBody)}
+	inst, err := s.build(opts.Fixture)
+	if err != nil {
+		return nil, err
+	}
+	s.inst = inst
+	r := mux.NewRouter()
+	adminapi.Mount(r, adminapi.Config{Service: "fakesnow", Target: s, Faults: s.faults, Clock: opts.Clock})
+	r.PathPrefix("/").Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.Instance().ServeHTTP(w, r) }))
+	s.handler = s.faults.Middleware(r)
+	return s, nil
+}
+
+// URL is the instance's public base URL.
+func (s *Server) URL() string {
+	if s.opts.PublicURL != "" {
+		return strings.TrimRight(s.opts.PublicURL, "/")
+	}
+	return s.opts.Fixture.InstanceURL()
+}
+
+func (s *Server) build(f *Fixture) (*platform.Instance, error) {
+	inst, err := platform.New(platform.Options{URL: s.URL(), Clock: s.opts.Clock, Transport: s.opts.Transport, Logger: s.opts.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("fakesnow: %w", err)
+	}
+	if err := f.load(inst); err != nil {
+		return nil, fmt.Errorf("fakesnow: %w", err)
+	}
+	if len(f.Records) > 0 {
+		snap := map[string][]platform.Record{}
+		for table, rows := range f.Records {
+			for _, r := range rows {
+				snap[table] = append(snap[table], platform.Record(r))
+			}
+		}
+		if err := inst.Restore(snap); err != nil {
+			return nil, fmt.Errorf("fakesnow: %w", err)
+		}
+	}
+	return inst, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Instance is the current platform instance (replaced by Reset and
+// ImportState).
+func (s *Server) Instance() *platform.Instance {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.inst
+}
+
+// Faults is the server's fault set.
+func (s *Server) Faults() *faults.Set { return s.faults }
+
+// Clock is the server's clock.
+func (s *Server) Clock() clock.Clock { return s.opts.Clock }
+
+// Reset rebuilds the instance from the fixture it started with.
+func (s *Server) Reset() error {
+	inst, err := s.build(s.opts.Fixture)
+	if err != nil {
+		return err
+	}
+	s.faults.Clear()
+	s.mu.Lock()
+	s.inst = inst
+	s.mu.Unlock()
+	return nil
+}
+
+// ExportState renders every record of the instance as a snow: section.
+func (s *Server) ExportState() ([]byte, error) {
+	inst := s.Instance()
+	f := Fixture{Instance: s.opts.Fixture.Instance, Records: map[string][]map[string]string{}}
+	for table, rows := range inst.Snapshot() {
+		out := make([]map[string]string, 0, len(rows))
+		for _, r := range rows {
+			out = append(out, map[string]string(r))
+		}
+		f.Records[table] = out
+	}
+	return fixture.Marshal(f)
+}
+
+// ImportState replaces the instance with one built from a snow: section.
+func (s *Server) ImportState(b []byte) error {
+	var f Fixture
+	if err := fixture.Strict(b, &f); err != nil {
+		return fmt.Errorf("snow state: %w", err)
+	}
+	if f.Instance != "" && f.Instance != s.opts.Fixture.Instance && s.opts.PublicURL == "" {
+		return errors.New("snow state: the instance name differs from this server's; start a server for that instance instead")
+	}
+	inst, err := s.build(&f)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.inst = inst
+	s.mu.Unlock()
+	return nil
+}

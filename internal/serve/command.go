@@ -1,0 +1,104 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/m365snow/m365snow/fixtures"
+	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/hostmap"
+)
+
+// Command is one fake's binary: flags, fixture, listener, shutdown.
+type Command struct {
+	Name          string
+	Summary       string // first line of --help
+	DefaultListen string
+	MapHost       bool     // the fake calls other parties: offer --map-host
+	TLSHosts      []string // real host names the self-signed certificate covers
+	// Build makes the handler from the parsed flags, the loaded world and
+	// the host map.
+	Build func(f *Flags, world *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error)
+}
+
+// Run executes the command with args and returns the exit code. It stops
+// on SIGINT/SIGTERM, or when ctx ends.
+func (c Command) Run(ctx context.Context, args []string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return HealthcheckCommand(c.Name, args[1:], "http://"+c.DefaultListen+"/healthz")
+	}
+	fs := flag.NewFlagSet(c.Name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "%s\n\nUsage:\n  %s [flags]\n  %s healthcheck [--url URL]   exit 0 when /healthz answers 200\n\nFlags:\n", c.Summary, c.Name, c.Name)
+		fs.PrintDefaults()
+	}
+	var f Flags
+	f.Register(fs, c.DefaultListen, c.MapHost)
+	fixtureName := fs.String("fixture", "sandbox", "world fixture: a shipped world name or a path to a YAML file")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	fail := func(code int, err error) int {
+		fmt.Fprintf(stderr, "%s: %v\n", c.Name, err)
+		return code
+	}
+	if fs.NArg() > 0 {
+		return fail(2, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	if err := f.Validate(); err != nil {
+		return fail(2, err)
+	}
+	log, err := f.Logger(stderr)
+	if err != nil {
+		return fail(2, err)
+	}
+	hosts, err := f.HostMap()
+	if err != nil {
+		return fail(2, err)
+	}
+	world, err := fixture.Load(fixtures.FS, *fixtureName)
+	if err != nil {
+		return fail(1, err)
+	}
+	ln, err := f.Listener(c.TLSHosts...)
+	if err != nil {
+		return fail(1, err)
+	}
+	if f.PublicURL == "" {
+		// The bound address, so that --listen 127.0.0.1:0 advertises a real port.
+		f.PublicURL = f.scheme() + "://" + ln.Addr().String()
+	}
+	h, err := c.Build(&f, world, hosts, log)
+	if err != nil {
+		ln.Close()
+		return fail(1, err)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Info(c.Name+" listening", "url", f.scheme()+"://"+ln.Addr().String(), "public_url", f.Public(), "fixture", *fixtureName, "map_host", hosts.String())
+	if err := Run(ctx, NewServer(h, log), ln); err != nil {
+		log.Error(c.Name+" stopped", "err", err)
+		return 1
+	}
+	log.Info(c.Name + " stopped")
+	return 0
+}
+
+func (f *Flags) scheme() string {
+	if f.TLS() {
+		return "https"
+	}
+	return "http"
+}
