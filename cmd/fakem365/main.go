@@ -1,0 +1,39 @@
+// Command fakem365 serves the fake Microsoft 365 admin portal and support
+// connector on their own.
+//
+//	fakem365 [--listen 127.0.0.1:8082] [--fixture sandbox] [--public-url URL]
+//	         [--map-host HOST=ADDR ...] [--tls-cert F --tls-key F | --tls-self-signed DIR]
+//	fakem365 healthcheck [--url http://127.0.0.1:8082/healthz]
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/m365snow/m365snow/fakem365"
+	"github.com/m365snow/m365snow/internal/clock"
+	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/hostmap"
+	"github.com/m365snow/m365snow/internal/serve"
+	"github.com/m365snow/m365snow/internal/wellknown"
+)
+
+var command = serve.Command{
+	Name:          "fakem365",
+	Summary:       "fakem365 serves the Microsoft 365 admin portal (support integration, repositories) and the support connector.",
+	DefaultListen: "127.0.0.1:8082",
+	MapHost:       true,
+	TLSHosts:      []string{wellknown.ConnectorHost, wellknown.AdminHost},
+	Build: func(f *serve.Flags, world *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error) {
+		fx, err := fakem365.ParseFixture(&world.M365)
+		if err != nil {
+			return nil, err
+		}
+		return fakem365.New(fakem365.Options{PublicURL: f.Public(), Clock: &clock.Offset{}, Fixture: fx, Logger: log,
+			Transport: &hostmap.Transport{Map: hosts}})
+	},
+}
+
+func main() { os.Exit(command.Run(context.Background(), os.Args[1:], os.Stderr)) }
