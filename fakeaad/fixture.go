@@ -23,6 +23,9 @@ type Fixture struct {
 	// first-party app (default wellknown.ConnectorDefaultSecret).
 	ConnectorSecret string          `yaml:"connectorSecret,omitempty"`
 	Tenants         []TenantFixture `yaml:"tenants"`
+	// Applications registered outside the tenant list name their home
+	// tenant (id or domain); worlds that extend another add apps this way.
+	Applications []ApplicationFixture `yaml:"applications,omitempty"`
 }
 
 // TenantFixture describes one directory.
@@ -53,6 +56,8 @@ type UserFixture struct {
 
 // ApplicationFixture describes an app registration in its home tenant.
 type ApplicationFixture struct {
+	// Tenant is the home tenant of a top-level registration.
+	Tenant             string                      `yaml:"tenant,omitempty"`
 	AppID              string                      `yaml:"appId"`
 	ID                 string                      `yaml:"id,omitempty"`
 	DisplayName        string                      `yaml:"displayName"`
@@ -175,21 +180,21 @@ func (f *Fixture) build() (*directory, error) {
 			t.Users = append(t.Users, u)
 		}
 		for _, af := range tf.Applications {
-			a, err := af.build(id)
-			if err != nil {
+			if af.Tenant != "" {
+				return nil, fmt.Errorf("application %s: tenant is only for top-level applications", af.AppID)
+			}
+			if err := d.register(t, af); err != nil {
 				return nil, err
 			}
-			if d.app(a.AppID) != nil {
-				return nil, fmt.Errorf("appId %s registered twice", a.AppID)
-			}
-			d.apps[strings.ToLower(a.AppID)] = a
-			if af.ServicePrincipal == nil || *af.ServicePrincipal {
-				t.ServicePrincipals[a.AppID] = &ServicePrincipal{
-					ObjectID:    uuid.NewSHA1(tenantNS, []byte("sp:"+a.AppID)).String(),
-					AppID:       a.AppID,
-					DisplayName: a.DisplayName, AccountEnabled: true,
-				}
-			}
+		}
+	}
+	for _, af := range f.Applications {
+		t := d.tenant(af.Tenant)
+		if t == nil {
+			return nil, fmt.Errorf("application %s: no tenant %q", af.AppID, af.Tenant)
+		}
+		if err := d.register(t, af); err != nil {
+			return nil, err
 		}
 	}
 	// Principals of foreign apps need every registration loaded first.
@@ -215,6 +220,27 @@ func (f *Fixture) build() (*directory, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// register adds an app registration to its home tenant t, with its
+// service principal unless the fixture says otherwise.
+func (d *directory) register(t *Tenant, af ApplicationFixture) error {
+	a, err := af.build(t.ID)
+	if err != nil {
+		return err
+	}
+	if d.app(a.AppID) != nil {
+		return fmt.Errorf("appId %s registered twice", a.AppID)
+	}
+	d.apps[strings.ToLower(a.AppID)] = a
+	if af.ServicePrincipal == nil || *af.ServicePrincipal {
+		t.ServicePrincipals[a.AppID] = &ServicePrincipal{
+			ObjectID:    uuid.NewSHA1(uuid.MustParse(t.ID), []byte("sp:"+a.AppID)).String(),
+			AppID:       a.AppID,
+			DisplayName: a.DisplayName, AccountEnabled: true,
+		}
+	}
+	return nil
 }
 
 func (af ApplicationFixture) build(home string) (*Application, error) {

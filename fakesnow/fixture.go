@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"gopkg.in/yaml.v3"
 
+	"github.com/m365snow/m365snow/fakesnow/m365app"
 	"github.com/m365snow/m365snow/fakesnow/platform"
 	"github.com/m365snow/m365snow/internal/fixture"
 )
@@ -30,6 +31,9 @@ type Fixture struct {
 	// Records are rows by table, loaded as they are (sys_ids and system
 	// fields kept). A table listed here is replaced entirely.
 	Records map[string][]map[string]string `yaml:"records,omitempty"`
+	// App installs the Microsoft 365 support integration app
+	// (x_mioms_m365_assis), optionally with Setup walked.
+	App *m365app.Fixture `yaml:"app,omitempty"`
 }
 
 // RoleFixture adds a role.

@@ -10,6 +10,7 @@
 package fakesnow
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/m365snow/m365snow/fakesnow/m365app"
 	"github.com/m365snow/m365snow/fakesnow/platform"
 	"github.com/m365snow/m365snow/internal/adminapi"
 	"github.com/m365snow/m365snow/internal/clock"
@@ -45,9 +47,9 @@ type Server struct {
 	faults  *faults.Set
 	handler http.Handler
 
-	mu      sync.RWMutex
-	inst    *platform.Instance
-	current *Fixture
+	mu   sync.RWMutex
+	inst *platform.Instance
+	app  *m365app.App // nil until the app is installed
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -59,13 +61,14 @@ func New(opts Options) (*Server, error) {
 	}
 	opts.Clock = clock.OrReal(opts.Clock)
 	s := &Server{opts: opts, faults: faults.NewSet(platform.FaultBody)}
-	inst, err := s.build(opts.Fixture)
+	inst, app, err := s.build(opts.Fixture)
 	if err != nil {
 		return nil, err
 	}
-	s.inst = inst
+	s.inst, s.app = inst, app
 	r := mux.NewRouter()
-	adminapi.Mount(r, adminapi.Config{Service: "fakesnow", Target: s, Faults: s.faults, Clock: opts.Clock})
+	admin := adminapi.Mount(r, adminapi.Config{Service: "fakesnow", Target: s, Faults: s.faults, Clock: opts.Clock})
+	admin.HandleFunc("/app/install", s.adminInstall).Methods(http.MethodPost)
 	r.PathPrefix("/").Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.Instance().ServeHTTP(w, r) }))
 	s.handler = s.faults.Middleware(r)
 	return s, nil
@@ -79,13 +82,24 @@ func (s *Server) URL() string {
 	return s.opts.Fixture.InstanceURL()
 }
 
-func (s *Server) build(f *Fixture) (*platform.Instance, error) {
+// build makes an instance from a fixture: platform, fixture contents, the
+// app (installed and set up as the fixture says), then verbatim records.
+func (s *Server) build(f *Fixture) (*platform.Instance, *m365app.App, error) {
 	inst, err := platform.New(platform.Options{URL: s.URL(), Clock: s.opts.Clock, Transport: s.opts.Transport, Logger: s.opts.Logger})
 	if err != nil {
-		return nil, fmt.Errorf("fakesnow: %w", err)
+		return nil, nil, fmt.Errorf("fakesnow: %w", err)
 	}
 	if err := f.load(inst); err != nil {
-		return nil, fmt.Errorf("fakesnow: %w", err)
+		return nil, nil, fmt.Errorf("fakesnow: %w", err)
+	}
+	var app *m365app.App
+	if f.App != nil {
+		if app, err = m365app.Install(inst, m365app.InstallOptions{CrossScopeAccessMissing: f.App.CrossScopeAccessMissing}); err != nil {
+			return nil, nil, fmt.Errorf("fakesnow: %w", err)
+		}
+		if err := app.Apply(f.App); err != nil {
+			return nil, nil, fmt.Errorf("fakesnow: %w", err)
+		}
 	}
 	if len(f.Records) > 0 {
 		snap := map[string][]platform.Record{}
@@ -95,10 +109,10 @@ func (s *Server) build(f *Fixture) (*platform.Instance, error) {
 			}
 		}
 		if err := inst.Restore(snap); err != nil {
-			return nil, fmt.Errorf("fakesnow: %w", err)
+			return nil, nil, fmt.Errorf("fakesnow: %w", err)
 		}
 	}
-	return inst, nil
+	return inst, app, nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -118,15 +132,62 @@ func (s *Server) Faults() *faults.Set { return s.faults }
 // Clock is the server's clock.
 func (s *Server) Clock() clock.Clock { return s.opts.Clock }
 
+// App is the installed app, or nil.
+func (s *Server) App() *m365app.App {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.app
+}
+
+// InstallApp installs the app on the running instance.
+func (s *Server) InstallApp(opts m365app.InstallOptions) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.app != nil {
+		return errors.New("the app is already installed")
+	}
+	app, err := m365app.Install(s.inst, opts)
+	if err != nil {
+		return err
+	}
+	s.app = app
+	return nil
+}
+
+func (s *Server) adminInstall(w http.ResponseWriter, r *http.Request) {
+	var opts struct {
+		CrossScopeAccessMissing bool `json:"crossScopeAccessMissing"`
+	}
+	if r.ContentLength != 0 {
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&opts); err != nil {
+			writeAdminJSON(w, http.StatusBadRequest, map[string]string{"error": "body: " + err.Error()})
+			return
+		}
+	}
+	if err := s.InstallApp(m365app.InstallOptions{CrossScopeAccessMissing: opts.CrossScopeAccessMissing}); err != nil {
+		writeAdminJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		return
+	}
+	writeAdminJSON(w, http.StatusOK, map[string]string{"status": "installed", "scope": m365app.Scope})
+}
+
+func writeAdminJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
 // Reset rebuilds the instance from the fixture it started with.
 func (s *Server) Reset() error {
-	inst, err := s.build(s.opts.Fixture)
+	inst, app, err := s.build(s.opts.Fixture)
 	if err != nil {
 		return err
 	}
 	s.faults.Clear()
 	s.mu.Lock()
-	s.inst = inst
+	s.inst, s.app = inst, app
 	s.mu.Unlock()
 	return nil
 }
@@ -135,6 +196,10 @@ func (s *Server) Reset() error {
 func (s *Server) ExportState() ([]byte, error) {
 	inst := s.Instance()
 	f := Fixture{Instance: s.opts.Fixture.Instance, Records: map[string][]map[string]string{}}
+	if s.App() != nil {
+		// Installs the app's tables before the records fill them.
+		f.App = &m365app.Fixture{}
+	}
 	for table, rows := range inst.Snapshot() {
 		out := make([]map[string]string, 0, len(rows))
 		for _, r := range rows {
@@ -154,12 +219,12 @@ func (s *Server) ImportState(b []byte) error {
 	if f.Instance != "" && f.Instance != s.opts.Fixture.Instance && s.opts.PublicURL == "" {
 		return errors.New("snow state: the instance name differs from this server's; start a server for that instance instead")
 	}
-	inst, err := s.build(&f)
+	inst, app, err := s.build(&f)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
-	s.inst = inst
+	s.inst, s.app = inst, app
 	s.mu.Unlock()
 	return nil
 }

@@ -20,8 +20,12 @@ type Caller struct {
 	Email    string
 	// Via says how the user authenticated: basic, oauth, oidc, session,
 	// or system for platform work.
-	Via   string
-	roles map[string]bool
+	Via string
+	// Entity is the oauth_entity sys_id behind a bearer token: the OAuth
+	// client that issued it (oauth) or the OIDC provider that validated it
+	// (oidc). Empty otherwise.
+	Entity string
+	roles  map[string]bool
 }
 
 // HasRole reports whether the caller holds role, directly or through
@@ -52,6 +56,8 @@ type authFailure struct {
 	source, message, user string
 }
 
+func (f *authFailure) Error() string { return f.message }
+
 // authenticated wraps a handler that needs a signed-in caller.
 func (i *Instance) authenticated(h func(http.ResponseWriter, *http.Request, *Caller)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -68,7 +74,7 @@ func (i *Instance) authenticated(h func(http.ResponseWriter, *http.Request, *Cal
 // guidance gives: Basic credentials, then a Bearer token (ServiceNow OAuth
 // token, else an external OIDC JWT), then the session cookie. Every failure
 // is written to the system log with the check that failed.
-func (i *Instance) Authenticate(r *http.Request) (*Caller, *authFailure) {
+func (i *Instance) Authenticate(r *http.Request) (*Caller, error) {
 	c, fail := i.authenticate(r)
 	if fail != nil {
 		i.Log(LevelWarn, fail.source, fail.message, fail.user)
@@ -98,7 +104,11 @@ func (i *Instance) authenticate(r *http.Request) (*Caller, *authFailure) {
 			if t.kind != "access" || !i.clock.Now().Before(t.expires) {
 				return nil, &authFailure{"OAuth", "OAuth access token is expired or is not an access token", ""}
 			}
-			return i.callerFor(t.user, "oauth")
+			c, fail := i.callerFor(t.user, "oauth")
+			if c != nil {
+				c.Entity = t.entity
+			}
+			return c, fail
 		}
 		if strings.Count(tok, ".") == 2 {
 			return i.authenticateOIDC(r.Context(), tok)
@@ -165,6 +175,12 @@ func (i *Instance) callerFor(userSysID, via string) (*Caller, *authFailure) {
 		return nil, &authFailure{"Authentication", fmt.Sprintf("User %s is inactive or locked out", u["user_name"]), ""}
 	}
 	return &Caller{SysID: userSysID, UserName: u["user_name"], Email: u["email"], Via: via, roles: i.rolesLocked(userSysID)}, nil
+}
+
+// System is the platform acting on its own behalf (fixtures, installs):
+// an administrator that no request can impersonate.
+func (i *Instance) System() *Caller {
+	return &Caller{UserName: "system", Via: "system", roles: map[string]bool{"admin": true, "snc_internal": true}}
 }
 
 // Caller returns a caller for a user name, as platform code does when it
@@ -370,7 +386,11 @@ func (i *Instance) authenticateOIDC(ctx context.Context, raw string) (*Caller, *
 			last = failf("no user with %s = %s (claim %s, entity %s)", field, value, claimName, e.rec["name"])
 			continue
 		}
-		return i.callerFor(user["sys_id"], "oidc")
+		c, fail := i.callerFor(user["sys_id"], "oidc")
+		if c != nil {
+			c.Entity = e.rec["sys_id"]
+		}
+		return c, fail
 	}
 	return nil, last
 }

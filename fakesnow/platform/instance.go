@@ -45,9 +45,9 @@ type Instance struct {
 	mu         sync.RWMutex
 	tables     map[string]*tableData
 	tokens     map[string]*oauthToken
-	sessions   map[string]string       // JSESSIONID → user sys_id
-	jtis       map[string]struct{}     // seen JWT ids (JTI verification)
-	apis       map[string]http.Handler // "namespace/api" → scripted REST API
+	sessions   map[string]string      // JSESSIONID → user sys_id
+	jtis       map[string]struct{}    // seen JWT ids (JTI verification)
+	apis       map[string]scriptedAPI // "namespace/api" → scripted REST API
 	secVersion int
 
 	cacheMu  sync.Mutex
@@ -85,7 +85,7 @@ func New(opts Options) (*Instance, error) {
 		tokens:    map[string]*oauthToken{},
 		sessions:  map[string]string{},
 		jtis:      map[string]struct{}{},
-		apis:      map[string]http.Handler{},
+		apis:      map[string]scriptedAPI{},
 		roleMemo:  map[string]roleMemo{},
 		aclMemo:   map[string]aclMemo{},
 	}
@@ -156,13 +156,30 @@ func (i *Instance) bootstrap() error {
 			return err
 		}
 	}
+	views := map[string]string{}
 	for _, v := range [][2]string{{"default", "Default view"}, {"ess", "Self Service"}, {"mobile", "Mobile"}} {
-		if _, err := i.insertLocked("sys_ui_view", map[string]string{"name": v[0], "title": v[1]}, "system", "", true); err != nil {
+		rec, err := i.insertLocked("sys_ui_view", map[string]string{"name": v[0], "title": v[1]}, "system", "", true)
+		if err != nil {
+			return err
+		}
+		views[v[0]] = rec["sys_id"]
+	}
+	// The incident form's base sections, as a fresh instance has them.
+	for _, s := range []struct {
+		view, caption string
+		pos           int
+	}{{"default", "Notes", 1}, {"default", "Related Records", 2}, {"default", "Resolution Information", 3}, {"ess", "Notes", 1}, {"mobile", "Notes", 1}} {
+		if _, err := i.insertLocked("sys_ui_section", map[string]string{"name": "incident", "view": views[s.view], "caption": s.caption,
+			"position": fmt.Sprint(s.pos)}, "system", GlobalScope, true); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// WriteUnauthenticated writes ServiceNow's 401 (for scripted APIs that
+// authenticate callers themselves).
+func (i *Instance) WriteUnauthenticated(w http.ResponseWriter) { i.writeUnauthenticated(w) }
 
 // registerTableLocked writes a table's sys_db_object record and its default
 // ACLs.
@@ -392,18 +409,25 @@ func (i *Instance) trimLocked(table string) {
 	}
 }
 
+type scriptedAPI struct {
+	h           http.Handler
+	requireAuth bool
+}
+
 // HandleScriptedAPI mounts a scripted REST API at
 // /api/{namespace}/{version}/{api}/... (and without the version). The handler
-// sees the path after the API id and the authenticated Caller in the
-// request context (CallerFrom).
-func (i *Instance) HandleScriptedAPI(namespace, api string, h http.Handler) error {
+// sees the path after the API id. With requireAuth (ServiceNow's default,
+// "Requires authentication"), the platform authenticates first and puts the
+// Caller in the request context (CallerFrom); without it the API
+// authenticates callers itself.
+func (i *Instance) HandleScriptedAPI(namespace, api string, h http.Handler, requireAuth bool) error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	key := namespace + "/" + api
 	if _, dup := i.apis[key]; dup {
 		return errors.New("scripted REST API " + key + " already mounted")
 	}
-	i.apis[key] = h
+	i.apis[key] = scriptedAPI{h, requireAuth}
 	return nil
 }
 
@@ -433,22 +457,26 @@ func (i *Instance) scriptedAPI(w http.ResponseWriter, r *http.Request) {
 	if len(parts) >= 3 && len(parts[1]) > 1 && parts[1][0] == 'v' && strings.Trim(parts[1][1:], "0123456789") == "" {
 		parts = append(parts[:1], parts[2:]...) // drop the version
 	}
-	var h http.Handler
+	var api scriptedAPI
 	if len(parts) >= 2 {
 		i.mu.RLock()
-		h = i.apis[parts[0]+"/"+parts[1]]
+		api = i.apis[parts[0]+"/"+parts[1]]
 		i.mu.RUnlock()
 	}
-	if h == nil {
+	if api.h == nil {
 		WriteError(w, http.StatusBadRequest, "Requested URI does not represent any resource", "")
 		return
 	}
-	caller, fail := i.Authenticate(r)
-	if fail != nil {
-		i.writeUnauthenticated(w)
-		return
+	ctx := r.Context()
+	if api.requireAuth {
+		caller, err := i.Authenticate(r)
+		if err != nil {
+			i.writeUnauthenticated(w)
+			return
+		}
+		ctx = withCaller(ctx, caller)
 	}
-	r2 := r.Clone(withCaller(r.Context(), caller))
+	r2 := r.Clone(ctx)
 	r2.URL.Path = "/" + strings.Join(parts[2:], "/")
-	h.ServeHTTP(w, r2)
+	api.h.ServeHTTP(w, r2)
 }

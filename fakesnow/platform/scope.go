@@ -182,6 +182,14 @@ func (a *AppContext) Delete(table, sysID string, secure bool) error {
 	return a.inst.deleteLocked(table, sysID)
 }
 
+// CanAccess reports whether the user's ACLs allow op on table (what
+// GlideRecordSecure would check), without touching any record.
+func (a *AppContext) CanAccess(table string, op Op) bool {
+	a.inst.mu.RLock()
+	defer a.inst.mu.RUnlock()
+	return a.inst.aclAllowsLocked(a.user, table, op)
+}
+
 // Log writes a system log line with the app's scope as source (gs.info,
 // gs.warn, gs.error in a scoped app).
 func (a *AppContext) Log(level, message string) {
