@@ -210,3 +210,57 @@ func TestShippedSandboxWorldLoads(t *testing.T) {
 		t.Fatalf("%d incidents", len(rs))
 	}
 }
+
+func TestAppInstallAndStateWithTheApp(t *testing.T) {
+	s, ts := newServer(t, testFixture)
+	res, err := http.Post(ts.URL+"/__admin/app/install", "application/json", strings.NewReader(`{"crossScopeAccessMissing":true}`))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("install: %v %v", err, res.Status)
+	}
+	res.Body.Close()
+	if res, _ := http.Post(ts.URL+"/__admin/app/install", "application/json", nil); res.StatusCode != 409 {
+		t.Fatalf("second install: %d", res.StatusCode)
+	}
+	inst := s.Instance()
+	if privs, _ := inst.Query("sys_scope_privilege", "target_nameINoauth_entity,oauth_entity_profile"); len(privs) != 0 {
+		t.Fatalf("crossScopeAccessMissing installed %d of the guide's records", len(privs))
+	}
+	if code, _ := get(t, ts.URL+"/api/now/table/x_mioms_m365_assis_setting", "admin", "a"); code != 200 {
+		t.Fatalf("the app's table: %d", code)
+	}
+	// The state, app included, survives export and import.
+	w, err := fixture.Load(fixtures.FS, "integrated-basic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseFixture(&w.Snow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := New(Options{Fixture: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := src.ExportState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := New(Options{Fixture: &Fixture{Instance: "dev12345"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.ImportState(state); err != nil {
+		t.Fatal(err)
+	}
+	if dst.App() == nil {
+		t.Fatal("import did not install the app")
+	}
+	settings, err := dst.Instance().First("x_mioms_m365_assis_setting", "")
+	if err != nil || settings["repository_id"] != "contoso-snow" || settings["handshake_completed"] != "true" {
+		t.Fatalf("Setup state after import: %v %v", settings, err)
+	}
+	again, _ := dst.ExportState()
+	if string(again) != string(state) {
+		t.Fatal("export → import → export changed the state")
+	}
+}
