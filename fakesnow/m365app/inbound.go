@@ -73,6 +73,7 @@ func (a *App) inbound(h inboundHandler) http.HandlerFunc {
 			refuse(http.StatusForbidden, fmt.Sprintf("%s is not the integration user selected in Setup", caller.UserName))
 			return
 		}
+		ctx.Log(platform.LevelInfo, fmt.Sprintf("Inbound call %s accepted for %s (%s)", call, caller.UserName, caller.Via))
 		h(w, r, ctx, s)
 	}
 }

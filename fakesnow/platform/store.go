@@ -195,6 +195,11 @@ func (i *Instance) insertLocked(table string, values map[string]string, actor, s
 	if table == "sys_user" {
 		rec["name"] = strings.TrimSpace(rec["first_name"] + " " + rec["last_name"])
 	}
+	if table == "oauth_entity" && rec["type"] == "client" && rec["client_id"] == "" {
+		// "Create an OAuth API endpoint for external clients" fills in a
+		// generated 32-hex Client ID when it is left blank.
+		rec["client_id"] = newSysID()
+	}
 	td.rows[id] = rec
 	td.order = append(td.order, id)
 	i.touchLocked(table)

@@ -270,3 +270,11 @@ func TestSyslogQueryableBySource(t *testing.T) {
 		t.Errorf("level filter: %d", n)
 	}
 }
+
+func TestNewOAuthClientGetsAClientID(t *testing.T) {
+	e := newEnv(t)
+	r := e.call(t, "POST", "/api/now/table/oauth_entity", "admin", `{"name":"new_inbound","type":"client","client_secret":"s"}`)
+	if r.status != 201 || !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(r.record()["client_id"].(string)) {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+}

@@ -1,0 +1,275 @@
+package features
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/cucumber/godog"
+)
+
+// End-user steps: an incident form and its Microsoft 365 Support tab, as
+// the guide's "Test the configuration" and troubleshooting rows use them.
+
+func incidentSteps(s *godog.ScenarioContext) {
+	s.Step(`^"([^"]+)" opens incident "([^"]+)"(?: in the "([^"]+)" view)?$`, openIncident)
+	s.Step(`^the "Microsoft 365 Support" tab is (shown|not shown)$`, tabShown)
+	s.Step(`^the tab (offers|does not offer) "([^"]+)"$`, tabOffers)
+	s.Step(`^"([^"]+)" selects Microsoft 365 Insights on incident "([^"]+)"$`, func(ctx context.Context, u, inc string) error {
+		return incidentAction(ctx, u, "POST", inc, "solutions", nil)
+	})
+	s.Step(`^"([^"]+)" types "([^"]+)" in the search box of incident "([^"]+)" and searches$`, func(ctx context.Context, u, text, inc string) error {
+		return incidentAction(ctx, u, "POST", inc, "solutions", map[string]string{"searchText": text})
+	})
+	s.Step(`^"([^"]+)" views the service health incidents on incident "([^"]+)"$`, func(ctx context.Context, u, inc string) error {
+		return incidentAction(ctx, u, "GET", inc, "servicehealth", nil)
+	})
+	s.Step(`^"([^"]+)" selects Contact Microsoft Support on incident "([^"]+)"$`, func(ctx context.Context, u, inc string) error {
+		return incidentAction(ctx, u, "POST", inc, "cases", nil)
+	})
+	s.Step(`^"([^"]+)" saves the ticket details "([^"]+)" of the case on incident "([^"]+)"$`, saveTicketDetails)
+	s.Step(`^"([^"]+)" links the Microsoft 365 admin account "([^"]+)"$`, linkAccount)
+	s.Step(`^recommended solutions are shown, first "(.+)"$`, solutionsShown)
+	s.Step(`^service health incidents are shown, among them "([^"]+)"$`, healthShown)
+	s.Step(`^a Microsoft 365 service request is opened$`, caseOpened)
+	s.Step(`^the form shows the error "([^"]*)"$`, formShowsError)
+	s.Step(`^nothing shows up$`, nothingShowsUp)
+	s.Step(`^nothing happens$`, nothingShowsUp)
+	s.Step(`^Contact Microsoft Support is refused: "([^"]+)"$`, contactRefused)
+	s.Step(`^the tab lists the recommended solution "([^"]+)"$`, tabListsSolution)
+	s.Step(`^the tab lists the service request$`, tabListsCase)
+	s.Step(`^the tab lists no (recommended solution|service request)$`, tabListsNone)
+}
+
+func openIncident(ctx context.Context, user, number, view string) error {
+	sc := from(ctx)
+	if view == "" {
+		view = "default"
+	}
+	r, err := sc.snow(user, "GET", "/api/x_mioms_m365_assis/v1/incidents/"+number+"/form?sysparm_view="+url.QueryEscape(view), nil)
+	if err != nil {
+		return err
+	}
+	if err := expect(r, 200, user+" opening "+number); err != nil {
+		return err
+	}
+	sc.form = r.Result()
+	return nil
+}
+
+func (sc *scenario) tab() (map[string]any, error) {
+	t, _ := sc.form["microsoft365Support"].(map[string]any)
+	if t == nil {
+		return nil, fmt.Errorf("the Microsoft 365 Support tab is not shown (tabs %v)", sc.form["tabs"])
+	}
+	return t, nil
+}
+
+func tabShown(ctx context.Context, which string) error {
+	sc := from(ctx)
+	tabs := fmt.Sprint(sc.form["tabs"])
+	shown := strings.Contains(tabs, "Microsoft 365 Support")
+	if shown != (which == "shown") {
+		return fmt.Errorf("tabs %s: want the Microsoft 365 Support tab %s", tabs, which)
+	}
+	return nil
+}
+
+var actionNames = map[string]string{"Recommended solutions": "recommended_solutions", "Search": "search_solutions",
+	"Service health incidents": "service_health_incidents", "Contact Microsoft Support": "contact_microsoft_support", "Link Account": "link_account"}
+
+func tabOffers(ctx context.Context, which, label string) error {
+	t, err := from(ctx).tab()
+	if err != nil {
+		return err
+	}
+	name, ok := actionNames[label]
+	if !ok {
+		return fmt.Errorf("no action %q", label)
+	}
+	offered := strings.Contains(fmt.Sprint(t["actions"]), name)
+	if offered != (which == "offers") {
+		return fmt.Errorf("tab actions %v: want %q %s", t["actions"], label, which)
+	}
+	return nil
+}
+
+func incidentAction(ctx context.Context, user, method, number, action string, body any) error {
+	sc := from(ctx)
+	r, err := sc.snow(user, method, "/api/x_mioms_m365_assis/v1/incidents/"+number+"/"+action, body)
+	if err != nil {
+		return err
+	}
+	sc.incident = nil
+	if r.Status == 200 {
+		sc.incident = r.Result()
+	}
+	return nil
+}
+
+func (sc *scenario) result() (map[string]any, error) {
+	if sc.incident == nil {
+		return nil, fmt.Errorf("the last action did not answer: %s", sc.last)
+	}
+	return sc.incident, nil
+}
+
+func messagesOf(res map[string]any) []string {
+	var out []string
+	list, _ := res["messages"].([]any)
+	for _, m := range list {
+		out = append(out, fmt.Sprint(m.(map[string]any)["text"]))
+	}
+	return out
+}
+
+func listOf(res map[string]any, key string) []map[string]any {
+	var out []map[string]any
+	list, _ := res[key].([]any)
+	for _, x := range list {
+		out = append(out, x.(map[string]any))
+	}
+	return out
+}
+
+func solutionsShown(ctx context.Context, title string) error {
+	res, err := from(ctx).result()
+	if err != nil {
+		return err
+	}
+	sols := listOf(res, "solutions")
+	if len(messagesOf(res)) > 0 || len(sols) == 0 || sols[0]["title"] != title {
+		return fmt.Errorf("want recommended solutions led by %q, got %v", title, res)
+	}
+	return nil
+}
+
+func healthShown(ctx context.Context, title string) error {
+	res, err := from(ctx).result()
+	if err != nil {
+		return err
+	}
+	for _, h := range listOf(res, "incidents") {
+		if h["title"] == title {
+			return nil
+		}
+	}
+	return fmt.Errorf("no service health incident %q in %v", title, res)
+}
+
+func caseOpened(ctx context.Context) error {
+	sc := from(ctx)
+	res, err := sc.result()
+	if err != nil {
+		return err
+	}
+	c, _ := res["case"].(map[string]any)
+	if c == nil || c["caseNumber"] == "" || len(messagesOf(res)) > 0 {
+		return fmt.Errorf("want a service request, got %v", res)
+	}
+	sc.set("case number", fmt.Sprint(c["caseNumber"]))
+	return nil
+}
+
+func formShowsError(ctx context.Context, msg string) error {
+	sc := from(ctx)
+	msg, err := sc.expand(msg)
+	if err != nil {
+		return err
+	}
+	res, err := sc.result()
+	if err != nil {
+		return err
+	}
+	if got := messagesOf(res); len(got) != 1 || got[0] != msg {
+		return fmt.Errorf("want the form to show %q, it shows %q", msg, got)
+	}
+	return nil
+}
+
+// nothingShowsUp is the guide's "nothing shows up" / "nothing happened":
+// no message, no result.
+func nothingShowsUp(ctx context.Context) error {
+	res, err := from(ctx).result()
+	if err != nil {
+		return err
+	}
+	if len(messagesOf(res)) > 0 || len(listOf(res, "solutions")) > 0 || len(listOf(res, "incidents")) > 0 || res["case"] != nil {
+		return fmt.Errorf("want nothing to show up, got %v", res)
+	}
+	return nil
+}
+
+func contactRefused(ctx context.Context, msg string) error {
+	r := from(ctx).last
+	if r.Status/100 == 2 || r.ErrorMessage() != msg {
+		return fmt.Errorf("want Contact Microsoft Support refused with %q, got %s", msg, r)
+	}
+	return nil
+}
+
+func saveTicketDetails(ctx context.Context, user, details, number string) error {
+	sc := from(ctx)
+	n, err := sc.expand("${case number}")
+	if err != nil {
+		return err
+	}
+	k, v, _ := strings.Cut(details, "=")
+	return incidentAction(ctx, user, "PATCH", number, "cases/"+n, map[string]any{"details": map[string]string{strings.TrimSpace(k): strings.TrimSpace(v)}})
+}
+
+func linkAccount(ctx context.Context, user, email string) error {
+	sc := from(ctx)
+	r, err := sc.snow(user, "PUT", "/api/x_mioms_m365_assis/v1/link_account/", map[string]string{"email": email})
+	if err != nil {
+		return err
+	}
+	return expect(r, 200, user+" linking "+email)
+}
+
+func tabListsSolution(ctx context.Context, title string) error {
+	t, err := from(ctx).tab()
+	if err != nil {
+		return err
+	}
+	for _, s := range listOf(t, "solutions") {
+		if s["title"] == title {
+			return nil
+		}
+	}
+	return fmt.Errorf("the tab lists no solution %q: %v", title, t["solutions"])
+}
+
+func tabListsCase(ctx context.Context) error {
+	sc := from(ctx)
+	t, err := sc.tab()
+	if err != nil {
+		return err
+	}
+	n, err := sc.expand("${case number}")
+	if err != nil {
+		return err
+	}
+	for _, c := range listOf(t, "cases") {
+		if c["caseNumber"] == n {
+			return nil
+		}
+	}
+	return fmt.Errorf("the tab lists no case %s: %v", n, t["cases"])
+}
+
+func tabListsNone(ctx context.Context, what string) error {
+	t, err := from(ctx).tab()
+	if err != nil {
+		return err
+	}
+	key := "solutions"
+	if what == "service request" {
+		key = "cases"
+	}
+	if n := len(listOf(t, key)); n != 0 {
+		return fmt.Errorf("the tab lists %d %s: %v", n, key, t[key])
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package features
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/m365snow/m365snow/fixtures"
+	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/world"
+)
+
+func worldSteps(s *godog.ScenarioContext) {
+	s.Step(`^the world "([^"]+)"(?:: .*)?$`, startWorld)
+	s.Step(`^(\d+) (minutes|hours|days) pass$`, timePasses)
+	s.After(func(ctx context.Context, _ *godog.Scenario, _ error) (context.Context, error) {
+		if sc, ok := ctx.Value(scenarioKey{}).(*scenario); ok && sc.w != nil {
+			_ = sc.w.Close()
+		}
+		return ctx, nil
+	})
+}
+
+// startWorld runs a shipped world for this scenario alone.
+func startWorld(ctx context.Context, name string) error {
+	sc := from(ctx)
+	if sc.w != nil {
+		return fmt.Errorf("the scenario already has a world")
+	}
+	f, err := fixture.Load(fixtures.FS, name)
+	if err != nil {
+		return err
+	}
+	opts := world.Options{Fixture: f}
+	if url := os.Getenv("M365SNOW_CONNECTOR_URL"); url != "" {
+		opts.ConnectorURL = url
+		opts.AADListen = envOr("M365SNOW_AAD_LISTEN", "127.0.0.1:8081")
+		opts.SnowListen = envOr("M365SNOW_SNOW_LISTEN", "127.0.0.1:8080")
+	}
+	w, err := world.Start(opts)
+	if err != nil {
+		return err
+	}
+	sc.w = w
+	return nil
+}
+
+func timePasses(ctx context.Context, n, unit string) error {
+	v, err := strconv.Atoi(n)
+	if err != nil {
+		return err
+	}
+	d := map[string]time.Duration{"minutes": time.Minute, "hours": time.Hour, "days": 24 * time.Hour}[unit]
+	from(ctx).w.Clock.Advance(time.Duration(v) * d)
+	return nil
+}
