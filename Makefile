@@ -3,13 +3,18 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: test sandbox build bench fmt fmt-check vet clean help
+.PHONY: test features sandbox build bench fmt fmt-check vet clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
 
 test: fmt-check vet ## gofmt check, go vet, and every test with the race detector
 	$(GO) test -race -count=1 $(PKGS)
+
+features: ## the conformance suite: pretty output, Cucumber JSON and JUnit XML in reports/ (TAGS=@aad to pick)
+	cd features && $(GO) test -count=1 -run '^TestFeatures$$' \
+		-godog.format=pretty,cucumber:$(CURDIR)/reports/cucumber.json,junit:$(CURDIR)/reports/junit.xml \
+		$(if $(TAGS),-godog.tags='$(TAGS)')
 
 sandbox: ## run the fakes with the default world (see README)
 	$(GO) run ./cmd/fakeaad --fixture sandbox
@@ -21,10 +26,10 @@ bench: ## Go benchmarks (numbers go to docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 fmt: ## rewrite files with gofmt
-	gofmt -w $$(git ls-files '*.go')
+	gofmt -w .
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet $(PKGS)

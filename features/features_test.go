@@ -3,25 +3,111 @@ package features
 import (
 	"context"
 	"flag"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cucumber/godog"
+
+	"github.com/m365snow/m365snow/fakem365"
+	"github.com/m365snow/m365snow/internal/hostmap"
+	"github.com/m365snow/m365snow/internal/wellknown"
 )
 
-// opts are godog's options; -godog.tags, -godog.format, -godog.concurrency,
-// -godog.random and friends come through `go test` (godog's own CLI is
-// deprecated):
+// flags are godog's options as given on the command line; -godog.tags,
+// -godog.format, -godog.concurrency, -godog.random and friends come through
+// `go test` (godog's own CLI is deprecated):
 //
 //	go test ./features -godog.tags=@aad -godog.format=pretty
-var opts = godog.Options{}
+var flags = godog.Options{}
 
-func init() { godog.BindFlags("godog.", flag.CommandLine, &opts) }
+func init() { godog.BindFlags("godog.", flag.CommandLine, &flags) }
 
+// suiteConfig says which connector the scenarios drive.
+type suiteConfig struct {
+	// connectorURL is an external connector build; empty means fakem365
+	// in each scenario's world.
+	connectorURL string
+	// Fixed listen addresses of fakeaad and fakesnow, which an external
+	// connector must be able to reach.
+	aadListen, snowListen string
+}
+
+// TestFeatures runs every feature against in-process worlds or, with
+// M365SNOW_CONNECTOR_URL set, against that connector build.
 func TestFeatures(t *testing.T) {
+	cfg := suiteConfig{connectorURL: os.Getenv("M365SNOW_CONNECTOR_URL")}
+	if cfg.connectorURL != "" {
+		cfg.aadListen = envOr("M365SNOW_AAD_LISTEN", "127.0.0.1:8081")
+		cfg.snowListen = envOr("M365SNOW_SNOW_LISTEN", "127.0.0.1:8080")
+	}
+	runSuite(t, cfg, false)
+}
+
+// TestFeaturesAgainstAnExternalConnector proves the vendor mode: a
+// fakem365 that no world owns (as a vendor's build would be, with no
+// tenants until the scenarios provision them) is driven through its
+// published API only, one scenario at a time, without the scenarios that
+// need faults inside the connector.
+func TestFeaturesAgainstAnExternalConnector(t *testing.T) {
+	if os.Getenv("M365SNOW_CONNECTOR_URL") != "" {
+		t.Skip("TestFeatures already drives the external connector")
+	}
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	aadAddr, snowAddr := freeAddr(t), freeAddr(t)
+	hosts := hostmap.New()
+	for host, addr := range map[string]string{wellknown.LoginHost: aadAddr, wellknown.GraphHost: aadAddr, "dev12345.service-now.com": snowAddr} {
+		if err := hosts.Set(host, "http://"+addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	connector, err := fakem365.New(fakem365.Options{Transport: &hostmap.Transport{Map: hosts}, Fixture: vendorContent(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: connector, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	// Its own progress output only: the reports under reports/ are the
+	// main run's.
+	runSuite(t, suiteConfig{connectorURL: "http://" + ln.Addr().String(), aadListen: aadAddr, snowListen: snowAddr}, true)
+}
+
+// vendorContent is articles and service health different from the
+// shipped worlds', so that the vendor mode cannot lean on the fixtures'.
+func vendorContent(t *testing.T) *fakem365.Fixture {
+	return &fakem365.Fixture{
+		Solutions: []fakem365.Solution{
+			{ID: "V-1", Title: "Vendor article on mail flow", Summary: "Mail flow.", URL: "https://vendor.example/1", Keywords: []string{"mail", "mobile", "sync", "email"}},
+			{ID: "V-2", Title: "Vendor article on meetings", Summary: "Meetings.", URL: "https://vendor.example/2", Keywords: []string{"teams", "meetings", "outlook", "web", "wrong"}},
+		},
+		Health: []fakem365.HealthIncident{{ID: "VH1", Service: "Exchange Online", Title: "Vendor health incident", Classification: "incident",
+			Status: "serviceDegradation", ImpactDescription: "Vendor.", StartDateTime: "2026-01-01T00:00:00Z"}},
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func runSuite(t *testing.T, cfg suiteConfig, progressOnly bool) {
+	opts := flags
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if !set["godog.format"] && !set["godog.f"] {
@@ -36,12 +122,15 @@ func TestFeatures(t *testing.T) {
 	if !set["godog.tags"] && !set["godog.t"] {
 		opts.Tags = os.Getenv("GODOG_TAGS")
 	}
-	if os.Getenv("M365SNOW_CONNECTOR_URL") != "" {
+	if cfg.connectorURL != "" {
 		// A connector outside this process reaches the fakes at fixed
 		// addresses: one scenario at a time, and none that needs faults
 		// inside the connector.
 		opts.Concurrency = 1
 		opts.Tags = joinTags(opts.Tags, "~@reference-connector")
+	}
+	if progressOnly {
+		opts.Format = "progress"
 	}
 	opts.Strict = true
 	opts.TestingT = t
@@ -50,7 +139,7 @@ func TestFeatures(t *testing.T) {
 		opts.Paths = []string{"."}
 	}
 	checkOptions(t, &opts)
-	suite := godog.TestSuite{Name: "m365snow", ScenarioInitializer: initScenario, Options: &opts}
+	suite := godog.TestSuite{Name: "m365snow", ScenarioInitializer: initScenario(cfg), Options: &opts}
 	if status := suite.Run(); status != 0 {
 		t.Fatalf("godog exited with status %d", status)
 	}
@@ -61,6 +150,14 @@ func joinTags(a, b string) string {
 		return b
 	}
 	return a + " && " + b
+}
+
+// envOr reads an environment variable with a default.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 // checkOptions guards against godog's silent pitfalls: Cucumber tag
@@ -79,15 +176,17 @@ func checkOptions(t *testing.T, o *godog.Options) {
 	}
 }
 
-func initScenario(s *godog.ScenarioContext) {
-	s.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-		return context.WithValue(ctx, scenarioKey{}, newScenario()), nil
-	})
-	worldSteps(s)
-	aadSteps(s)
-	snowSteps(s)
-	setupSteps(s)
-	m365Steps(s)
-	incidentSteps(s)
-	inboundSteps(s)
+func initScenario(cfg suiteConfig) func(*godog.ScenarioContext) {
+	return func(s *godog.ScenarioContext) {
+		s.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
+			return context.WithValue(ctx, scenarioKey{}, newScenario(cfg)), nil
+		})
+		worldSteps(s)
+		aadSteps(s)
+		snowSteps(s)
+		setupSteps(s)
+		m365Steps(s)
+		incidentSteps(s)
+		inboundSteps(s)
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -23,7 +22,11 @@ import (
 
 // scenario is the state of one running scenario.
 type scenario struct {
-	w *world.World
+	w   *world.World
+	cfg suiteConfig
+	// external: the world drives a connector build outside this process,
+	// whose content (articles, service health) is its own.
+	external bool
 
 	mu       sync.Mutex
 	vars     map[string]string       // ${name} values recorded by steps
@@ -32,8 +35,8 @@ type scenario struct {
 	passwords map[string]string
 	// last answers, for Then steps.
 	last      *world.Response
-	incident  map[string]any // last incident action's result
-	form      map[string]any // last opened form
+	incident  map[string]any            // last incident action's result
+	form      map[string]any            // last opened form
 	repo      map[string]map[string]any // repositories as last saved, by id (for re-saving)
 	repoAdmin map[string]string         // who saved them
 }
@@ -60,8 +63,8 @@ var aadPasswords = map[string]string{
 	"admin@fabrikam.onmicrosoft.com": "Fabrikam-Admin-1!",
 }
 
-func newScenario() *scenario {
-	sc := &scenario{vars: map[string]string{}, sessions: map[string]*http.Cookie{}, passwords: map[string]string{},
+func newScenario(cfg suiteConfig) *scenario {
+	sc := &scenario{cfg: cfg, external: cfg.connectorURL != "", vars: map[string]string{}, sessions: map[string]*http.Cookie{}, passwords: map[string]string{},
 		repo: map[string]map[string]any{}, repoAdmin: map[string]string{}}
 	for k, v := range worldPasswords {
 		sc.passwords[k] = v
@@ -165,12 +168,4 @@ func expect(r *world.Response, status int, what string) error {
 		return fmt.Errorf("%s: want HTTP %d, got %s", what, status, r)
 	}
 	return nil
-}
-
-// envOr reads an environment variable with a default.
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }

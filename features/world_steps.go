@@ -3,13 +3,13 @@ package features
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
 	"github.com/cucumber/godog"
 
 	"github.com/m365snow/m365snow/fixtures"
+	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/world"
 )
@@ -36,10 +36,11 @@ func startWorld(ctx context.Context, name string) error {
 		return err
 	}
 	opts := world.Options{Fixture: f}
-	if url := os.Getenv("M365SNOW_CONNECTOR_URL"); url != "" {
-		opts.ConnectorURL = url
-		opts.AADListen = envOr("M365SNOW_AAD_LISTEN", "127.0.0.1:8081")
-		opts.SnowListen = envOr("M365SNOW_SNOW_LISTEN", "127.0.0.1:8080")
+	if sc.external {
+		opts.ConnectorURL, opts.AADListen, opts.SnowListen = sc.cfg.connectorURL, sc.cfg.aadListen, sc.cfg.snowListen
+		// The connector build keeps wall-clock time and checks token
+		// lifetimes against it: the fakes must agree with it.
+		opts.Clock = &clock.Offset{}
 	}
 	w, err := world.Start(opts)
 	if err != nil {

@@ -146,6 +146,14 @@ func Start(opts Options) (*World, error) {
 				return nil, err
 			}
 		}
+		mf, err := fakem365.ParseFixture(&f.M365)
+		if err == nil {
+			err = w.provisionConnector(af, mf)
+		}
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
 	}
 	return w, nil
 }
