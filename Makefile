@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: test features sandbox build bench fmt fmt-check vet clean help
+.PHONY: test features sandbox compose compose-smoke build bench fmt fmt-check vet clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -16,8 +16,16 @@ features: ## the conformance suite: pretty output, Cucumber JSON and JUnit XML i
 		-godog.format=pretty,cucumber:$(CURDIR)/reports/cucumber.json,junit:$(CURDIR)/reports/junit.xml \
 		$(if $(TAGS),-godog.tags='$(TAGS)')
 
-sandbox: ## run the fakes with the default world (see README)
-	$(GO) run ./cmd/fakeaad --fixture sandbox
+sandbox: ## run the three fakes with a world and print how to use it (WORLD=integrated-aad, ARGS=--list-worlds)
+	$(GO) run ./cmd/sandbox $(if $(WORLD),--world $(WORLD)) $(ARGS)
+
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+
+compose: build ## the three fakes as docker compose services on ports 8080-8082 (docs/compose.md)
+	$(COMPOSE) up --build
+
+compose-smoke: ## image, services, health and a round trip through the published ports; "skipped" without an engine
+	bash scripts/compose-smoke.sh
 
 build: ## static binaries in bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/ ./cmd/...

@@ -28,16 +28,6 @@ var flags = godog.Options{}
 
 func init() { godog.BindFlags("godog.", flag.CommandLine, &flags) }
 
-// suiteConfig says which connector the scenarios drive.
-type suiteConfig struct {
-	// connectorURL is an external connector build; empty means fakem365
-	// in each scenario's world.
-	connectorURL string
-	// Fixed listen addresses of fakeaad and fakesnow, which an external
-	// connector must be able to reach.
-	aadListen, snowListen string
-}
-
 // TestFeatures runs every feature against in-process worlds or, with
 // M365SNOW_CONNECTOR_URL set, against that connector build.
 func TestFeatures(t *testing.T) {

@@ -20,6 +20,16 @@ import (
 	"github.com/m365snow/m365snow/world"
 )
 
+// suiteConfig says which connector the scenarios drive.
+type suiteConfig struct {
+	// connectorURL is an external connector build; empty means fakem365
+	// in each scenario's world.
+	connectorURL string
+	// Fixed listen addresses of fakeaad and fakesnow, which an external
+	// connector must be able to reach.
+	aadListen, snowListen string
+}
+
 // scenario is the state of one running scenario.
 type scenario struct {
 	w   *world.World

@@ -82,7 +82,7 @@ func (w *World) provisionConnector(af *fakeaad.Fixture, mf *fakem365.Fixture) er
 
 // handshake makes the instance's final Setup call for a repository.
 func (w *World) handshake(af *fakeaad.Fixture, tenant, repo string, hs *fakem365.Handshake) error {
-	secrets := appSecrets(af, hs.OutboundAppID)
+	secrets := AppSecrets(af, hs.OutboundAppID)
 	if len(secrets) == 0 {
 		return fmt.Errorf("world: the aad: section has no secret for the outbound app %s of repository %s", hs.OutboundAppID, repo)
 	}
@@ -125,8 +125,8 @@ func portalAdmin(af *fakeaad.Fixture, tenant string) (*fakeaad.UserFixture, erro
 	return nil, fmt.Errorf("world: the aad: section has no administrator of tenant %s to save its support integration", tenant)
 }
 
-// appSecrets lists an app registration's client secrets, newest first.
-func appSecrets(af *fakeaad.Fixture, appID string) []string {
+// AppSecrets lists an app registration's client secrets, newest first.
+func AppSecrets(af *fakeaad.Fixture, appID string) []string {
 	var apps []fakeaad.ApplicationFixture
 	apps = append(apps, af.Applications...)
 	for _, t := range af.Tenants {

@@ -55,7 +55,15 @@ type World struct {
 	// InstanceHost is its host name.
 	InstanceHost string
 
+	// The world's fixture sections as loaded, for tools that describe the
+	// world (the sandbox prints users, secrets and curl commands from them).
+	AADFixture  *fakeaad.Fixture
+	SnowFixture *fakesnow.Fixture
+	M365Fixture *fakem365.Fixture
+
 	servers []*http.Server
+	// passwords from the fixture, for inducements signed as a user.
+	aadPasswords, snowPasswords map[string]string
 }
 
 // Start builds and serves a world.
@@ -91,16 +99,28 @@ func Start(opts Options) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
+	mf, err := fakem365.ParseFixture(&f.M365)
+	if err != nil {
+		return nil, err
+	}
+	w.AADFixture, w.SnowFixture, w.M365Fixture = af, sf, mf
+	w.aadPasswords, w.snowPasswords = map[string]string{}, map[string]string{}
+	for _, t := range af.Tenants {
+		for _, u := range t.Users {
+			w.aadPasswords[strings.ToLower(u.UserPrincipalName)] = u.Password
+		}
+	}
+	for _, u := range sf.Users {
+		if u.Password != "" {
+			w.snowPasswords[u.UserName] = u.Password
+		}
+	}
 	if w.Snow, err = fakesnow.New(fakesnow.Options{Clock: w.Clock, Transport: transport, Fixture: sf, Logger: log}); err != nil {
 		return nil, err
 	}
 	w.InstanceURL = w.Snow.URL()
 	w.InstanceHost = strings.TrimPrefix(w.InstanceURL, "https://")
 	if opts.ConnectorURL == "" {
-		mf, err := fakem365.ParseFixture(&f.M365)
-		if err != nil {
-			return nil, err
-		}
 		if w.M365, err = fakem365.New(fakem365.Options{Clock: w.Clock, Transport: transport, Fixture: mf, Logger: log}); err != nil {
 			return nil, err
 		}
@@ -146,14 +166,14 @@ func Start(opts Options) (*World, error) {
 				return nil, err
 			}
 		}
-		mf, err := fakem365.ParseFixture(&f.M365)
-		if err == nil {
-			err = w.provisionConnector(af, mf)
-		}
-		if err != nil {
+		if err := w.provisionConnector(af, mf); err != nil {
 			w.Close()
 			return nil, err
 		}
+	}
+	if err := w.Induce(f.Induce); err != nil {
+		w.Close()
+		return nil, err
 	}
 	return w, nil
 }

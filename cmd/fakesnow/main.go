@@ -23,12 +23,13 @@ var command = serve.Command{
 	Summary:       "fakesnow serves an in-memory ServiceNow instance: Table API, OAuth, external OIDC tokens, scopes, logs.",
 	DefaultListen: "127.0.0.1:8080",
 	MapHost:       true,
+	PublicURLHelp: "the instance's base URL in links, Setup's Endpoint and the handshake (default: https://<instance>.service-now.com, from the world)",
 	Build: func(f *serve.Flags, world *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error) {
 		fx, err := fakesnow.ParseFixture(&world.Snow)
 		if err != nil {
 			return nil, err
 		}
-		return fakesnow.New(fakesnow.Options{PublicURL: f.Public(), Clock: &clock.Offset{}, Fixture: fx, Logger: log,
+		return fakesnow.New(fakesnow.Options{PublicURL: f.PublicURL, Clock: &clock.Offset{}, Fixture: fx, Logger: log,
 			Transport: &hostmap.Transport{Map: hosts}})
 	},
 }

@@ -25,7 +25,8 @@ func TestRunArguments(t *testing.T) {
 	cancel()
 	var out bytes.Buffer
 	if code := command.Run(ctx, []string{"--listen", "127.0.0.1:0", "--map-host", "login.microsoftonline.com=127.0.0.1:8081"}, &out); code != 0 ||
-		!strings.Contains(out.String(), `map_host="login.microsoftonline.com=http://127.0.0.1:8081"`) || strings.Contains(out.String(), "public_url=http://127.0.0.1:0 ") {
+		!strings.Contains(out.String(), `map_host="login.microsoftonline.com=http://127.0.0.1:8081"`) ||
+		!strings.Contains(out.String(), "public_url=https://dev12345.service-now.com ") {
 		t.Fatalf("exit %d: %s", code, out.String())
 	}
 }

@@ -24,6 +24,9 @@ type Command struct {
 	DefaultListen string
 	MapHost       bool     // the fake calls other parties: offer --map-host
 	TLSHosts      []string // real host names the self-signed certificate covers
+	// PublicURLHelp, when set, describes a --public-url whose default
+	// comes from the world rather than from the listen address.
+	PublicURLHelp string
 	// Build makes the handler from the parsed flags, the loaded world and
 	// the host map.
 	Build func(f *Flags, world *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error)
@@ -43,6 +46,9 @@ func (c Command) Run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	var f Flags
 	f.Register(fs, c.DefaultListen, c.MapHost)
+	if c.PublicURLHelp != "" {
+		fs.Lookup("public-url").Usage = c.PublicURLHelp
+	}
 	fixtureName := fs.String("fixture", "sandbox", "world fixture: a shipped world name or a path to a YAML file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -76,7 +82,7 @@ func (c Command) Run(ctx context.Context, args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail(1, err)
 	}
-	if f.PublicURL == "" {
+	if f.PublicURL == "" && c.PublicURLHelp == "" {
 		// The bound address, so that --listen 127.0.0.1:0 advertises a real port.
 		f.PublicURL = f.scheme() + "://" + ln.Addr().String()
 	}
@@ -87,7 +93,11 @@ func (c Command) Run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log.Info(c.Name+" listening", "url", f.scheme()+"://"+ln.Addr().String(), "public_url", f.Public(), "fixture", *fixtureName, "map_host", hosts.String())
+	public := f.Public()
+	if u, ok := h.(interface{ URL() string }); ok {
+		public = u.URL() // the fake knows better (fakesnow: its instance URL)
+	}
+	log.Info(c.Name+" listening", "url", f.scheme()+"://"+ln.Addr().String(), "public_url", public, "fixture", *fixtureName, "map_host", hosts.String())
 	if err := Run(ctx, NewServer(h, log), ln); err != nil {
 		log.Error(c.Name+" stopped", "err", err)
 		return 1

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/wellknown"
+	"github.com/m365snow/m365snow/world"
+)
+
+// Notes is the optional sandbox: section of a world: what to look at.
+type Notes struct {
+	Notes []string `yaml:"notes"`
+}
+
+// describe prints what a person needs to use the running world.
+func describe(out io.Writer, name string, f *fixture.File, w *world.World) {
+	p := func(format string, a ...any) { fmt.Fprintf(out, format, a...) }
+	table := func(rows [][]string) {
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+		for _, r := range rows {
+			fmt.Fprintln(tw, "  "+strings.Join(r, "\t"))
+		}
+		tw.Flush()
+	}
+	p("m365snow sandbox — world %q\n  %s\n\n", name, f.Description)
+
+	p("Parties (inside the sandbox their real host names lead to these addresses)\n")
+	table([][]string{
+		{"ServiceNow instance", w.InstanceHost, w.SnowURL},
+		{"Azure AD, Microsoft Graph", wellknown.LoginHost + ", " + wellknown.GraphHost, w.AADURL},
+		{"Microsoft 365", wellknown.ConnectorHost + ", " + wellknown.AdminHost, w.M365URL},
+	})
+
+	var rows [][]string
+	roles := map[string][]string{}
+	if app := w.SnowFixture.App; app != nil {
+		for _, g := range app.Grants {
+			roles[g.User] = append(roles[g.User], g.Roles...)
+		}
+	}
+	for _, u := range w.SnowFixture.Users {
+		if u.Password == "" {
+			continue
+		}
+		r := append(append([]string{}, u.Roles...), roles[u.UserName]...)
+		extra := ""
+		if u.WebServiceAccessOnly {
+			extra = "web service access only"
+		}
+		rows = append(rows, []string{u.UserName, u.Password, strings.Join(r, ", "), extra})
+	}
+	p("\nServiceNow users (user name, password, roles)\n")
+	table(rows)
+
+	rows = nil
+	for _, t := range w.AADFixture.Tenants {
+		for _, u := range t.Users {
+			rows = append(rows, []string{u.UserPrincipalName, u.Password, strings.Join(u.Roles, ", ")})
+		}
+	}
+	p("\nAzure AD users (user principal name, password, directory roles)\n")
+	table(rows)
+
+	rows = nil
+	type appRow struct{ tenant, name, id string }
+	var apps []appRow
+	for _, a := range w.AADFixture.Applications {
+		apps = append(apps, appRow{a.Tenant, a.DisplayName, a.AppID})
+	}
+	for _, t := range w.AADFixture.Tenants {
+		for _, a := range t.Applications {
+			apps = append(apps, appRow{t.Domains[0], a.DisplayName, a.AppID})
+		}
+	}
+	for _, a := range apps {
+		rows = append(rows, []string{a.name, a.tenant, a.id, first(world.AppSecrets(w.AADFixture, a.id))})
+	}
+	if len(rows) > 0 {
+		p("\nAzure AD app registrations (name, tenant, client id, secret)\n")
+		table(rows)
+	}
+
+	rows = nil
+	for _, e := range w.SnowFixture.OAuthEntities {
+		rows = append(rows, []string{e.Name, e.Type, e.ClientID, e.ClientSecret, e.TokenURL})
+	}
+	if len(rows) > 0 {
+		p("\nServiceNow OAuth entities (name, type, client id, secret, token URL)\n")
+		table(rows)
+	}
+
+	rows = nil
+	for _, t := range w.M365Fixture.Tenants {
+		for _, r := range t.Repositories {
+			state := "saved"
+			if r.Handshake != nil {
+				state = "connected (" + r.Handshake.InboundMode + " inbound)"
+			}
+			rows = append(rows, []string{t.Domains[0], r.ID, r.AuthenticationType, state})
+		}
+	}
+	if len(rows) > 0 {
+		p("\nMicrosoft 365 repositories (tenant, repository, authentication type, state)\n")
+		table(rows)
+	}
+
+	var notes Notes
+	if err := fixture.Section(&f.Sandbox, &notes); err != nil {
+		p("\n(the world's sandbox: section is unreadable: %v)\n", err)
+	}
+	if len(notes.Notes) > 0 {
+		p("\nWhat to look at\n")
+		for _, n := range notes.Notes {
+			p("  - %s\n", n)
+		}
+	}
+
+	steps, err := walkthrough(w)
+	if err != nil {
+		p("\n(no walk-through for this world: %v)\n", err)
+	} else {
+		p("\nTry it (bash, from any directory; the session is kept in ./%s)\n", jar)
+		for i, c := range steps {
+			p("\n  # %d. %s\n  %s\n", i+1, c.Note, strings.ReplaceAll(c.curl(), "\n", "\n  "))
+		}
+	}
+	p("\nControl plane of each fake: /__admin/state (GET to save the world as YAML, PUT to load one),\n")
+	p("/__admin/faults, /__admin/clock, /__admin/reset — e.g. curl -s %s/__admin/state > snow.yaml\n", w.SnowURL)
+	p("Ctrl-C stops the sandbox.\n")
+}
+
+func first(l []string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	return l[0]
+}

@@ -1,0 +1,165 @@
+// Command sandbox runs the whole integration on one machine: fakeaad,
+// fakesnow (with the x_mioms_m365_assis app) and fakem365 in one process,
+// wired so that each reaches the others under their real host names, with
+// a shipped world loaded. It prints what a person needs next: addresses,
+// users and passwords, client ids and secrets, and curl commands that show
+// the integration working.
+//
+//	sandbox [--world integrated-basic] [--snow-listen 127.0.0.1:8080]
+//	        [--aad-listen 127.0.0.1:8081] [--m365-listen 127.0.0.1:8082]
+//	sandbox --list-worlds
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/m365snow/m365snow/fixtures"
+	"github.com/m365snow/m365snow/internal/clock"
+	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/serve"
+	"github.com/m365snow/m365snow/world"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
+	stop()
+	os.Exit(code)
+}
+
+// run is the command; ready, when not nil, receives the started world (for
+// tests) before run waits for ctx to end.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(*world.World)) int {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	worldName := fs.String("world", "integrated-basic", "the world to load: a shipped world (see --list-worlds) or a path to a YAML file")
+	list := fs.Bool("list-worlds", false, "list the shipped worlds with one line each, and exit")
+	snowListen := fs.String("snow-listen", "127.0.0.1:8080", "address of the ServiceNow instance (fakesnow)")
+	aadListen := fs.String("aad-listen", "127.0.0.1:8081", "address of Azure AD and Microsoft Graph (fakeaad)")
+	m365Listen := fs.String("m365-listen", "127.0.0.1:8082", "address of the Microsoft 365 admin portal and support connector (fakem365)")
+	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (debug logs every request)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `sandbox runs fakeaad, fakesnow and fakem365 together with a shipped world
+and prints the users, secrets and curl commands to try it.
+
+Usage:
+  sandbox [flags]
+  sandbox --list-worlds
+
+Flags:
+`)
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), `
+Ctrl-C stops everything. Save a world first with the control plane, e.g.
+  curl -s http://127.0.0.1:8080/__admin/state > snow.yaml
+`)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	fail := func(code int, err error) int {
+		fmt.Fprintf(stderr, "sandbox: %v\n", err)
+		return code
+	}
+	if fs.NArg() > 0 {
+		return fail(2, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	if *list {
+		if err := listWorlds(stdout); err != nil {
+			return fail(1, err)
+		}
+		return 0
+	}
+	flags := serve.Flags{LogLevel: *logLevel}
+	log, err := flags.Logger(stderr)
+	if err != nil {
+		return fail(2, err)
+	}
+	f, err := fixture.Load(fixtures.FS, *worldName)
+	if err != nil {
+		return fail(1, fmt.Errorf("%w (sandbox --list-worlds shows the shipped worlds)", err))
+	}
+	// Wall-clock time, so that tokens age as a person expects; the control
+	// plane (/__admin/clock) can still jump ahead.
+	clk := &clock.Offset{}
+	if f.Clock != "" {
+		t, err := time.Parse(time.RFC3339, f.Clock)
+		if err != nil {
+			return fail(1, fmt.Errorf("world clock %q: %w", f.Clock, err))
+		}
+		clk.Set(t)
+	}
+	started := time.Now()
+	w, err := world.Start(world.Options{Fixture: f, Clock: clk, SnowListen: *snowListen, AADListen: *aadListen, M365Listen: *m365Listen, Logger: log})
+	if err != nil {
+		return fail(1, err)
+	}
+	log.Info("sandbox ready", "world", *worldName, "startup", time.Since(started))
+	describe(stdout, path.Base(strings.TrimSuffix(*worldName, ".yaml")), f, w)
+	if ready != nil {
+		ready(w)
+	}
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "sandbox: stopping")
+	if err := w.Close(); err != nil {
+		return fail(1, err)
+	}
+	return 0
+}
+
+// worldOrder lists the families in the order --list-worlds shows them.
+var worldOrder = []string{"integrated-", "prerequisites-", "troubleshooting-", "fresh", "sandbox"}
+
+func listWorlds(out io.Writer) error {
+	names, err := fixture.Names(fixtures.FS)
+	if err != nil {
+		return err
+	}
+	rank := func(n string) (int, int) {
+		for i, p := range worldOrder {
+			if strings.HasPrefix(n, p) {
+				num := 0
+				fmt.Sscanf(strings.TrimPrefix(n, p), "%d", &num)
+				return i, num
+			}
+		}
+		return len(worldOrder), 0
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, an := rank(names[i])
+		b, bn := rank(names[j])
+		if a != b {
+			return a < b
+		}
+		if an != bn {
+			return an < bn
+		}
+		return names[i] < names[j]
+	})
+	width := 0
+	for _, n := range names {
+		width = max(width, len(n))
+	}
+	for _, n := range names {
+		f, err := fixture.Load(fixtures.FS, n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%-*s  %s\n", width, n, f.Description)
+	}
+	return nil
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/m365snow/m365snow/world"
+)
+
+// start runs the sandbox on free ports and returns its world and output.
+func start(t *testing.T, name string) (*world.World, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	ready := make(chan *world.World, 1)
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--world", name, "--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0"},
+			&out, &errOut, func(w *world.World) { ready <- w })
+	}()
+	var w *world.World
+	select {
+	case w = <-ready:
+	case code := <-done:
+		t.Fatalf("sandbox exited with %d: %s", code, errOut.String())
+	}
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("sandbox stopped with %d: %s", code, errOut.String())
+		}
+	})
+	return w, out.String()
+}
+
+// execute runs walk-through steps the way the printed curl commands do.
+func execute(t *testing.T, steps []call) []map[string]any {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var session *http.Cookie
+	vars := map[string]string{}
+	var answers []map[string]any
+	for i, c := range steps {
+		var body io.Reader
+		ct := ""
+		if c.Form != nil {
+			v := url.Values{}
+			for _, f := range c.Form {
+				v.Add(f.k, f.v)
+			}
+			body, ct = strings.NewReader(v.Encode()), "application/x-www-form-urlencoded"
+		}
+		if c.JSON != nil {
+			js, _ := json.Marshal(c.JSON)
+			body, ct = bytes.NewReader(js), "application/json"
+		}
+		req, err := http.NewRequest(c.Method, c.URL, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		if c.Session && session != nil {
+			req.AddCookie(session)
+		}
+		if c.Bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+vars[c.Bearer])
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("step %d (%s): %v", i+1, c.Note, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != c.Want {
+			t.Fatalf("step %d (%s): want %d, got %d %s", i+1, c.Note, c.Want, res.StatusCode, b)
+		}
+		var js map[string]any
+		_ = json.Unmarshal(b, &js)
+		answers = append(answers, js)
+		if c.Login {
+			for _, ck := range res.Cookies() {
+				if ck.Name == "JSESSIONID" {
+					session = ck
+				}
+			}
+			if session == nil {
+				t.Fatalf("step %d: no session cookie", i+1)
+			}
+		}
+		if c.Capture != "" {
+			tok, _ := js["access_token"].(string)
+			if tok == "" {
+				t.Fatalf("step %d: no access_token in %s", i+1, b)
+			}
+			vars[c.Capture] = tok
+		}
+	}
+	return answers
+}
+
+// TestWalkthroughs runs every printed walk-through against its world, so
+// the commands a newcomer copies are known to lead to recommended solutions.
+func TestWalkthroughs(t *testing.T) {
+	for _, tc := range []struct {
+		world    string
+		solution string // first recommended solution; "" = Setup still to walk
+		mode     string
+	}{
+		{"integrated-basic", "Mail is not syncing on mobile devices", "Basic mode"},
+		{"integrated-basic-multitenant", "Mail is not syncing on mobile devices", "Basic mode"},
+		{"integrated-aad", "Mail is not syncing on mobile devices", "AAD mode"},
+		{"integrated-insights-only", "Mail is not syncing on mobile devices", "Insights only"},
+		{"prerequisites-basic", "", ""},
+		{"prerequisites-aad", "", ""},
+		{"fresh", "", ""},
+	} {
+		t.Run(tc.world, func(t *testing.T) {
+			w, out := start(t, tc.world)
+			steps, err := walkthrough(w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range steps {
+				if !strings.Contains(out, c.curl()[:40]) {
+					t.Errorf("the output does not print step %q", c.Note)
+				}
+			}
+			for _, want := range []string{w.SnowURL, w.AADURL, w.M365URL, "admin", "Snow-Admin-1!", "admin@contoso.onmicrosoft.com", "Contoso-Admin-1!"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("the output does not mention %q", want)
+				}
+			}
+			answers := execute(t, steps)
+			var solutions map[string]any
+			for i, c := range steps {
+				if strings.HasSuffix(c.URL, "/solutions") {
+					solutions, _ = answers[i]["result"].(map[string]any)
+				}
+			}
+			if solutions == nil {
+				t.Fatal("no recommended-solutions step")
+			}
+			list, _ := solutions["solutions"].([]any)
+			if tc.solution == "" {
+				msgs, _ := json.Marshal(solutions["messages"])
+				// The guide's Troubleshooting rows 2, 4 and 6.
+				if len(list) != 0 || !strings.Contains(string(msgs), `"Please contact your ServiceNow admin and ask them to complete the setup steps for the app."`) {
+					t.Errorf("before Setup, want the setup message and no solutions: %v", solutions)
+				}
+				return
+			}
+			if len(list) == 0 || list[0].(map[string]any)["title"] != tc.solution {
+				t.Errorf("want solutions led by %q, got %v", tc.solution, solutions)
+			}
+			if !strings.Contains(out, tc.mode) {
+				t.Errorf("the walk-through does not show the %s inbound call", tc.mode)
+			}
+		})
+	}
+}
+
+func TestListWorlds(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--list-worlds"}, &out, &errOut, nil); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	want := []string{"integrated-basic ", "integrated-basic-multitenant", "integrated-aad", "integrated-insights-only",
+		"prerequisites-basic ", "prerequisites-aad", "prerequisites-insights-only", "prerequisites-basic-multitenant", "fresh", "sandbox"}
+	for _, w := range want {
+		found := false
+		for _, l := range lines {
+			if strings.HasPrefix(l, w) && len(strings.Fields(l)) > 2 {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("--list-worlds has no line for %q with a description:\n%s", w, out.String())
+		}
+	}
+	if !strings.HasPrefix(lines[0], "integrated-") {
+		t.Errorf("integrated worlds come first: %q", lines[0])
+	}
+}
+
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--help"}, 0, "--list-worlds"},
+		{[]string{"--world", "no-such-world"}, 1, "sandbox --list-worlds"},
+		{[]string{"extra"}, 2, "unexpected arguments"},
+		{[]string{"--log-level", "loud"}, 2, "--log-level"},
+		{[]string{"--snow-listen", "nonsense"}, 1, "nonsense"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), tc.args, &out, &errOut, nil)
+		if code != tc.code || !strings.Contains(out.String()+errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d (want %d), output %q (want %q)", tc.args, code, tc.code, out.String()+errOut.String(), tc.want)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the sandbox goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/m365snow/m365snow/fakesnow"
+	"github.com/m365snow/m365snow/fakesnow/m365app"
+	"github.com/m365snow/m365snow/internal/wellknown"
+	"github.com/m365snow/m365snow/world"
+)
+
+// A call is one step of the printed walk-through. The same value is
+// rendered as a curl command for people and executed by the tests, so the
+// commands a newcomer copies are the ones that are known to work.
+type call struct {
+	Note   string
+	Method string
+	URL    string // at a listen address
+	Form   []field
+	JSON   any
+	// Login opens the UI session kept in the cookie jar; Session uses it.
+	Login, Session bool
+	// Bearer names the shell variable holding the token to send.
+	Bearer string
+	// Capture names the shell variable the answer's access_token goes to.
+	Capture string
+	// Want is the status the step answers with.
+	Want int
+}
+
+type field struct{ k, v string }
+
+const jar = "m365snow.jar"
+
+// walkthrough builds the steps that fit the world's state.
+func walkthrough(w *world.World) ([]call, error) {
+	sf := w.SnowFixture
+	admin, ok := snowUser(sf, "admin")
+	if !ok {
+		return nil, fmt.Errorf("the world has no ServiceNow admin with a password")
+	}
+	snow, aad, m365 := w.SnowURL, w.AADURL, w.M365URL
+	incident := "INC0010001"
+	steps := []call{
+		{Note: "Sign in to the instance as admin (a UI session, kept in " + jar + ")", Method: "POST", URL: snow + "/login.do",
+			Form: []field{{"user_name", admin.UserName}, {"user_password", admin.Password}}, Login: true, Want: 302},
+		{Note: "Table API: the incidents", Method: "GET", Session: true, Want: 200,
+			URL: snow + "/api/now/table/incident?sysparm_fields=number,short_description&sysparm_limit=3"},
+	}
+	app := sf.App
+	if app == nil {
+		return steps, nil
+	}
+	setup := app.Setup
+	if setup == nil || !setup.HandshakeCompleted {
+		return append(steps,
+			call{Note: "Switch the current application to Microsoft 365 support integration", Method: "PUT", Session: true, Want: 200,
+				URL: snow + "/api/now/ui/concoursepicker/application", JSON: map[string]string{"app_id": m365app.ScopeSysID}},
+			call{Note: "Open Microsoft 365 Support > Setup: the steps walked so far", Method: "GET", Session: true, Want: 200,
+				URL: snow + "/api/x_mioms_m365_assis/v1/setup/"},
+			call{Note: "Recommended solutions on " + incident + " say what is missing", Method: "POST", Session: true, Want: 200,
+				URL: snow + "/api/x_mioms_m365_assis/v1/incidents/" + incident + "/solutions"},
+		), nil
+	}
+	steps = append(steps, call{Note: "Microsoft 365 Insights on " + incident + ": recommended solutions from its short description",
+		Method: "POST", Session: true, Want: 200, URL: snow + "/api/x_mioms_m365_assis/v1/incidents/" + incident + "/solutions"})
+
+	// Under the hood: the app's outbound token and connector call.
+	out, ok := entity(sf, strings.TrimSuffix(setup.OutboundProfile, " default_profile"))
+	if ok && out.TokenURL != "" {
+		tu, err := url.Parse(out.TokenURL)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps,
+			call{Note: "What the app does first: a client-credentials token from Azure AD with the outbound OAuth provider's credentials",
+				Method: "POST", URL: aad + tu.Path, Capture: "OUT_TOKEN", Want: 200,
+				Form: []field{{"grant_type", "client_credentials"}, {"client_id", out.ClientID}, {"client_secret", out.ClientSecret}, {"resource", wellknown.ConnectorResource}}},
+			call{Note: "…and then the support connector, searching solutions for typed text", Method: "POST", Bearer: "OUT_TOKEN", Want: 200,
+				URL:  m365 + "/api/v1/repositories/" + url.PathEscape(setup.RepositoryID) + "/solutions/search",
+				JSON: map[string]string{"query": "teams meetings drop"}})
+	}
+
+	// Inbound: how Microsoft calls the instance in this world's mode.
+	ping := snow + "/api/x_mioms_m365_assis/v1/inbound/ping"
+	in := setup.Inbound
+	switch {
+	case in == nil || in.Skip:
+		steps = append(steps, call{Note: "Insights only: the instance takes no inbound call, not even with a valid session",
+			Method: "GET", Session: true, URL: ping, Want: 403})
+	case in.ExternalOIDC:
+		api, _ := entity(sf, in.Entity)
+		user := setup.IntegrationUser.User
+		secrets := world.AppSecrets(w.AADFixture, user)
+		if len(secrets) == 0 {
+			return nil, fmt.Errorf("no secret for the Rest User app %s", user)
+		}
+		tenant := tenantOf(out.TokenURL)
+		steps = append(steps,
+			call{Note: "Microsoft calling in (AAD mode): a token of the Rest User app for the Rest API app",
+				Method: "POST", URL: aad + "/" + tenant + "/oauth2/token", Capture: "IN_TOKEN", Want: 200,
+				Form: []field{{"grant_type", "client_credentials"}, {"client_id", user}, {"client_secret", secrets[0]}, {"resource", api.ClientID}}},
+			call{Note: "…accepted by the app's inbound API", Method: "GET", URL: ping, Bearer: "IN_TOKEN", Want: 200})
+	default:
+		client, _ := entity(sf, in.Entity)
+		user, _ := snowUser(sf, setup.IntegrationUser.User)
+		steps = append(steps,
+			call{Note: "Microsoft calling in (Basic mode): the integration user's password grant at the instance",
+				Method: "POST", URL: snow + "/oauth_token.do", Capture: "IN_TOKEN", Want: 200,
+				Form: []field{{"grant_type", "password"}, {"client_id", client.ClientID}, {"client_secret", client.ClientSecret},
+					{"username", user.UserName}, {"password", user.Password}}},
+			call{Note: "…accepted by the app's inbound API", Method: "GET", URL: ping, Bearer: "IN_TOKEN", Want: 200})
+	}
+	return steps, nil
+}
+
+func snowUser(sf *fakesnow.Fixture, name string) (fakesnow.UserFixture, bool) {
+	for _, u := range sf.Users {
+		if u.UserName == name && u.Password != "" {
+			return u, true
+		}
+	}
+	return fakesnow.UserFixture{}, false
+}
+
+func entity(sf *fakesnow.Fixture, name string) (fakesnow.OAuthEntityFixture, bool) {
+	for _, e := range sf.OAuthEntities {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return fakesnow.OAuthEntityFixture{}, false
+}
+
+// tenantOf reads the tenant segment of an Azure AD token URL.
+func tenantOf(tokenURL string) string {
+	u, err := url.Parse(tokenURL)
+	if err != nil {
+		return "common"
+	}
+	seg := strings.Split(strings.Trim(u.Path, "/"), "/")
+	return seg[0]
+}
+
+// curl renders a call as a bash command.
+func (c call) curl() string {
+	var b strings.Builder
+	b.WriteString("curl -s")
+	switch {
+	case c.Login:
+		b.WriteString(" -c " + jar + " -o /dev/null -w '%{http_code}\\n'")
+	case c.Session:
+		b.WriteString(" -b " + jar)
+	}
+	if c.Bearer != "" {
+		b.WriteString(` -H "Authorization: Bearer $` + c.Bearer + `"`)
+	}
+	if c.Method != "GET" && (c.Method != "POST" || (c.Form == nil && c.JSON == nil)) {
+		b.WriteString(" -X " + c.Method)
+	}
+	b.WriteString(" " + shellQuote(c.URL))
+	for _, f := range c.Form {
+		b.WriteString(" \\\n    --data-urlencode " + shellQuote(f.k+"="+f.v))
+	}
+	if c.JSON != nil {
+		js, _ := json.Marshal(c.JSON)
+		b.WriteString(" -H 'Content-Type: application/json' -d " + shellQuote(string(js)))
+	}
+	if c.Capture != "" {
+		return c.Capture + "=$(" + b.String() + " \\\n    | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/'); echo \"$" + c.Capture + "\" | cut -c1-60"
+	}
+	return b.String()
+}
+
+// shellQuote single-quotes s for bash.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
