@@ -14,11 +14,11 @@ Feature: Set up Microsoft 365 support integration with ServiceNow Basic Authenti
     # Prerequisites 2: the outbound OAuth provider, created in the Global scope
     And the ServiceNow admin switches the current application to "Global"
     And the ServiceNow admin connects to a third party OAuth provider "contoso_outbound":
-      | Client ID          | ${ServiceNow outbound: Client ID}                                          |
-      | Client Secret      | ${ServiceNow outbound: App Secret}                                         |
-      | Default Grant type | Client Credentials                                                         |
-      | Token URL          | https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/token     |
-      | Redirect URL       | https://dev12345.service-now.com/oauth_redirect.do                         |
+      | Client ID          | ${ServiceNow outbound: Client ID}                                      |
+      | Client Secret      | ${ServiceNow outbound: App Secret}                                     |
+      | Default Grant type | Client Credentials                                                     |
+      | Token URL          | https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/token |
+      | Redirect URL       | https://dev12345.service-now.com/oauth_redirect.do                     |
     # Prerequisites 3 and 4: the inbound OAuth provider and the integration user
     And the ServiceNow admin creates an OAuth API endpoint for external clients "m365_inbound" with client secret "Inb-Secret-From-The-Feature"
     And the ServiceNow admin creates the integration user "m365.integration" with password "Integration-Pw-1!", Web service access only
@@ -36,22 +36,22 @@ Feature: Set up Microsoft 365 support integration with ServiceNow Basic Authenti
       | Microsoft 365 Admin Email | admin@contoso.onmicrosoft.com |
       | Test Environment          | checked                       |
     Then the completion page shows:
-      | Outbound App ID | ${ServiceNow outbound: Client ID}                                     |
-      | Repository ID   | contoso-snow                                                          |
-      | Endpoint        | https://dev12345.service-now.com/api/x_mioms_m365_assis/v1/inbound    |
-      | Client ID       | ${m365_inbound: Client ID}                                            |
-      | User Name       | m365.integration                                                      |
+      | Outbound App ID | ${ServiceNow outbound: Client ID}                                  |
+      | Repository ID   | contoso-snow                                                       |
+      | Endpoint        | https://dev12345.service-now.com/api/x_mioms_m365_assis/v1/inbound |
+      | Client ID       | ${m365_inbound: Client ID}                                         |
+      | User Name       | m365.integration                                                   |
     # Complete the integration in the Microsoft 365 admin portal
     When the Microsoft 365 admin "helpdesk@contoso.onmicrosoft.com" selects the internal support tool "ServiceNow" with Application ID "${completion: Outbound App ID}"
     And the Microsoft 365 admin "helpdesk@contoso.onmicrosoft.com" adds the repository:
-      | Repository           | ${completion: Repository ID}  |
-      | Endpoint             | ${completion: Endpoint}       |
-      | Authentication type  | Basic Auth                    |
-      | Client Id            | ${completion: Client ID}      |
-      | Client secret        | ${m365_inbound: Client Secret}|
-      | Refresh token expiry | 864000                        |
-      | Rest username        | ${completion: User Name}      |
-      | Rest user password   | Integration-Pw-1!             |
+      | Repository           | ${completion: Repository ID}   |
+      | Endpoint             | ${completion: Endpoint}        |
+      | Authentication type  | Basic Auth                     |
+      | Client Id            | ${completion: Client ID}       |
+      | Client secret        | ${m365_inbound: Client Secret} |
+      | Refresh token expiry | 864000                         |
+      | Rest username        | ${completion: User Name}       |
+      | Rest user password   | Integration-Pw-1!              |
     And the admin selects Next to complete the integration
     Then the integration is complete
     And the instance received an inbound call from the connector

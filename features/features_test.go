@@ -178,5 +178,6 @@ func initScenario(cfg suiteConfig) func(*godog.ScenarioContext) {
 		m365Steps(s)
 		incidentSteps(s)
 		inboundSteps(s)
+		troubleshootingSteps(s)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // the guide's "Test the configuration" and troubleshooting rows use them.
 
 func incidentSteps(s *godog.ScenarioContext) {
-	s.Step(`^"([^"]+)" opens incident "([^"]+)"(?: in the "([^"]+)" view)?$`, openIncident)
+	s.Step(`^"([^"]+)" opens incident "([^"]+)"(?: again)?(?: in the "([^"]+)" view)?$`, openIncident)
 	s.Step(`^the "Microsoft 365 Support" tab is (shown|not shown)$`, tabShown)
 	s.Step(`^the tab (offers|does not offer) "([^"]+)"$`, tabOffers)
 	s.Step(`^"([^"]+)" selects Microsoft 365 Insights on incident "([^"]+)"$`, func(ctx context.Context, u, inc string) error {
@@ -30,6 +30,7 @@ func incidentSteps(s *godog.ScenarioContext) {
 	})
 	s.Step(`^"([^"]+)" saves the ticket details "([^"]+)" of the case on incident "([^"]+)"$`, saveTicketDetails)
 	s.Step(`^"([^"]+)" links the Microsoft 365 admin account "([^"]+)"$`, linkAccount)
+	s.Step(`^"([^"]+)" has linked no Microsoft 365 admin account$`, noLinkedAccount)
 	s.Step(`^recommended solutions are shown, first "(.+)"$`, solutionsShown)
 	s.Step(`^service health incidents are shown, among them "([^"]+)"$`, healthShown)
 	s.Step(`^a Microsoft 365 service request is opened$`, caseOpened)
@@ -37,6 +38,7 @@ func incidentSteps(s *godog.ScenarioContext) {
 	s.Step(`^nothing shows up$`, nothingShowsUp)
 	s.Step(`^nothing happens$`, nothingShowsUp)
 	s.Step(`^Contact Microsoft Support is refused: "([^"]+)"$`, contactRefused)
+	s.Step(`^the ticket details are saved$`, ticketDetailsSaved)
 	s.Step(`^the tab lists the recommended solution "([^"]+)"$`, tabListsSolution)
 	s.Step(`^the tab lists the service request$`, tabListsCase)
 	s.Step(`^the tab lists no (recommended solution|service request)$`, tabListsNone)
@@ -104,6 +106,11 @@ func incidentAction(ctx context.Context, user, method, number, action string, bo
 	sc.incident = nil
 	if r.Status == 200 {
 		sc.incident = r.Result()
+		// What the tab should list on reopening, were the connector's
+		// articles not the fixture's (an external connector).
+		if sols := listOf(sc.incident, "solutions"); len(sols) > 0 {
+			sc.set("first solution on "+number, fmt.Sprint(sols[0]["title"]))
+		}
 	}
 	return nil
 }
@@ -144,7 +151,6 @@ func solutionsShown(ctx context.Context, title string) error {
 		// An external connector serves its own articles: the scenario
 		// holds it to showing some, and remembers the first.
 		title, _ = sols[0]["title"].(string)
-		sc.set("first solution", title)
 	}
 	if len(messagesOf(res)) > 0 || len(sols) == 0 || sols[0]["title"] != title {
 		return fmt.Errorf("want recommended solutions led by %q, got %v", title, res)
@@ -176,6 +182,7 @@ func caseOpened(ctx context.Context) error {
 		return fmt.Errorf("want a service request, got %v", res)
 	}
 	sc.set("case number", fmt.Sprint(c["caseNumber"]))
+	sc.set("case number on "+fmt.Sprint(res["incident"]), fmt.Sprint(c["caseNumber"]))
 	return nil
 }
 
@@ -242,7 +249,8 @@ func tabListsSolution(ctx context.Context, title string) error {
 		return err
 	}
 	if sc.external {
-		if title, err = sc.expand("${first solution}"); err != nil {
+		inc, _ := sc.form["incident"].(map[string]any)
+		if title, err = sc.expand("${first solution on " + fmt.Sprint(inc["number"]) + "}"); err != nil {
 			return err
 		}
 	}
@@ -260,7 +268,8 @@ func tabListsCase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := sc.expand("${case number}")
+	inc, _ := sc.form["incident"].(map[string]any)
+	n, err := sc.expand("${case number on " + fmt.Sprint(inc["number"]) + "}")
 	if err != nil {
 		return err
 	}
@@ -283,6 +292,34 @@ func tabListsNone(ctx context.Context, what string) error {
 	}
 	if n := len(listOf(t, key)); n != 0 {
 		return fmt.Errorf("the tab lists %d %s: %v", n, key, t[key])
+	}
+	return nil
+}
+
+func ticketDetailsSaved(ctx context.Context) error {
+	res, err := from(ctx).result()
+	if err != nil {
+		return err
+	}
+	c, _ := res["case"].(map[string]any)
+	if len(messagesOf(res)) > 0 || c == nil || len(c["details"].(map[string]any)) == 0 {
+		return fmt.Errorf("want the ticket details saved, got %v", res)
+	}
+	return nil
+}
+
+// noLinkedAccount checks Link Account's current value: none.
+func noLinkedAccount(ctx context.Context, user string) error {
+	sc := from(ctx)
+	r, err := sc.snow(user, "GET", "/api/x_mioms_m365_assis/v1/link_account/", nil)
+	if err != nil {
+		return err
+	}
+	if err := expect(r, 200, user+" reading Link Account"); err != nil {
+		return err
+	}
+	if e, _ := r.Result()["email"].(string); e != "" {
+		return fmt.Errorf("%s has linked %s", user, e)
 	}
 	return nil
 }

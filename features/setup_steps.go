@@ -15,6 +15,12 @@ func setupSteps(s *godog.ScenarioContext) {
 	s.Step(`^the ServiceNow admin opens Microsoft 365 Support > Setup$`, openSetup)
 	s.Step(`^Setup opens$`, setupOpens)
 	s.Step(`^Setup shows the error "([^"]*)"$`, setupShowsError)
+	s.Step(`^the ServiceNow admin's Setup shows the error "([^"]*)"$`, func(ctx context.Context, msg string) error {
+		if err := openSetup(ctx); err != nil {
+			return err
+		}
+		return setupShowsError(ctx, msg)
+	})
 	s.Step(`^the admin agrees to the consent$`, func(ctx context.Context) error {
 		return setupStep(ctx, "POST", "/consent", map[string]bool{"agree": true})
 	})

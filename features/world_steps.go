@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cucumber/godog"
+	"gopkg.in/yaml.v3"
 
 	"github.com/m365snow/m365snow/fixtures"
 	"github.com/m365snow/m365snow/internal/clock"
@@ -15,7 +16,12 @@ import (
 )
 
 func worldSteps(s *godog.ScenarioContext) {
-	s.Step(`^the world "([^"]+)"(?:: .*)?$`, startWorld)
+	s.Step(`^the world "([^"]+)"(?:: .*)?$`, func(ctx context.Context, name string) error { return startWorld(ctx, name, "") })
+	s.Step(`^the world "([^"]+)" with the app installed without its Application Cross-Scope Access records$`, func(ctx context.Context, name string) error {
+		// The install is where this cause happens: the fake's install
+		// option is the only way to reproduce it.
+		return startWorld(ctx, name, "app: {crossScopeAccessMissing: true}")
+	})
 	s.Step(`^(\d+) (minutes|hours|days) pass$`, timePasses)
 	s.After(func(ctx context.Context, _ *godog.Scenario, _ error) (context.Context, error) {
 		if sc, ok := ctx.Value(scenarioKey{}).(*scenario); ok && sc.w != nil {
@@ -25,8 +31,9 @@ func worldSteps(s *godog.ScenarioContext) {
 	})
 }
 
-// startWorld runs a shipped world for this scenario alone.
-func startWorld(ctx context.Context, name string) error {
+// startWorld runs a shipped world for this scenario alone; snow, when set,
+// is laid over the world's snow: section.
+func startWorld(ctx context.Context, name, snow string) error {
 	sc := from(ctx)
 	if sc.w != nil {
 		return fmt.Errorf("the scenario already has a world")
@@ -34,6 +41,13 @@ func startWorld(ctx context.Context, name string) error {
 	f, err := fixture.Load(fixtures.FS, name)
 	if err != nil {
 		return err
+	}
+	if snow != "" {
+		var over yaml.Node
+		if err := yaml.Unmarshal([]byte(snow), &over); err != nil {
+			return err
+		}
+		f.Snow = fixture.MergeNode(f.Snow, over)
 	}
 	opts := world.Options{Fixture: f}
 	if sc.external {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/m365snow/m365snow/fakem365"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/wellknown"
 	"github.com/m365snow/m365snow/world"
@@ -85,8 +86,14 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World) {
 	}
 
 	rows = nil
-	for _, e := range w.SnowFixture.OAuthEntities {
-		rows = append(rows, []string{e.Name, e.Type, e.ClientID, e.ClientSecret, e.TokenURL})
+	// The instance's records, not the fixture's: a troubleshooting world
+	// may have changed them.
+	entities, err := w.Snow.Instance().Query("oauth_entity", "ORDERBYname")
+	if err != nil {
+		p("(oauth_entity unreadable: %v)\n", err)
+	}
+	for _, e := range entities {
+		rows = append(rows, []string{e["name"], e["type"], e["client_id"], e["client_secret"], e["token_url"]})
 	}
 	if len(rows) > 0 {
 		p("\nServiceNow OAuth entities (name, type, client id, secret, token URL)\n")
@@ -94,7 +101,17 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World) {
 	}
 
 	rows = nil
-	for _, t := range w.M365Fixture.Tenants {
+	m365 := w.M365Fixture
+	if w.M365 != nil {
+		// The connector's state, not the fixture's (see the entities above).
+		if b, err := w.M365.ExportState(); err == nil {
+			var live fakem365.Fixture
+			if err := fixture.Strict(b, &live); err == nil {
+				m365 = &live
+			}
+		}
+	}
+	for _, t := range m365.Tenants {
 		for _, r := range t.Repositories {
 			state := "saved"
 			if r.Handshake != nil {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/m365snow/m365snow/fixtures"
+	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/world"
 )
 
@@ -228,4 +230,30 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestTroubleshootingWorlds starts every troubleshooting world and checks
+// that the sandbox prints what to look at; the symptoms themselves are
+// checked by features/troubleshooting-sandbox-worlds.feature.
+func TestTroubleshootingWorlds(t *testing.T) {
+	names, err := fixture.Names(fixtures.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, name := range names {
+		if !strings.HasPrefix(name, "troubleshooting-") {
+			continue
+		}
+		n++
+		t.Run(name, func(t *testing.T) {
+			_, out := start(t, name)
+			if !strings.Contains(out, "What to look at\n  - ") || !strings.Contains(out, `world "`+name+`"`) {
+				t.Errorf("no notes for %s:\n%s", name, out)
+			}
+		})
+	}
+	if n < 17 {
+		t.Errorf("%d troubleshooting worlds; the guide has 16 rows and the cross-scope note", n)
+	}
 }

@@ -68,8 +68,9 @@ func walkthrough(w *world.World) ([]call, error) {
 	steps = append(steps, call{Note: "Microsoft 365 Insights on " + incident + ": recommended solutions from its short description",
 		Method: "POST", Session: true, Want: 200, URL: snow + "/api/x_mioms_m365_assis/v1/incidents/" + incident + "/solutions"})
 
-	// Under the hood: the app's outbound token and connector call.
-	out, ok := entity(sf, strings.TrimSuffix(setup.OutboundProfile, " default_profile"))
+	// Under the hood: the app's outbound token and connector call, with
+	// the entity as the instance has it now.
+	out, ok := liveEntity(w, strings.TrimSuffix(setup.OutboundProfile, " default_profile"))
 	if ok && out.TokenURL != "" {
 		tu, err := url.Parse(out.TokenURL)
 		if err != nil {
@@ -92,7 +93,7 @@ func walkthrough(w *world.World) ([]call, error) {
 		steps = append(steps, call{Note: "Insights only: the instance takes no inbound call, not even with a valid session",
 			Method: "GET", Session: true, URL: ping, Want: 403})
 	case in.ExternalOIDC:
-		api, _ := entity(sf, in.Entity)
+		api, _ := liveEntity(w, in.Entity)
 		user := setup.IntegrationUser.User
 		secrets := world.AppSecrets(w.AADFixture, user)
 		if len(secrets) == 0 {
@@ -105,7 +106,7 @@ func walkthrough(w *world.World) ([]call, error) {
 				Form: []field{{"grant_type", "client_credentials"}, {"client_id", user}, {"client_secret", secrets[0]}, {"resource", api.ClientID}}},
 			call{Note: "…accepted by the app's inbound API", Method: "GET", URL: ping, Bearer: "IN_TOKEN", Want: 200})
 	default:
-		client, _ := entity(sf, in.Entity)
+		client, _ := liveEntity(w, in.Entity)
 		user, _ := snowUser(sf, setup.IntegrationUser.User)
 		steps = append(steps,
 			call{Note: "Microsoft calling in (Basic mode): the integration user's password grant at the instance",
@@ -126,13 +127,14 @@ func snowUser(sf *fakesnow.Fixture, name string) (fakesnow.UserFixture, bool) {
 	return fakesnow.UserFixture{}, false
 }
 
-func entity(sf *fakesnow.Fixture, name string) (fakesnow.OAuthEntityFixture, bool) {
-	for _, e := range sf.OAuthEntities {
-		if e.Name == name {
-			return e, true
-		}
+// liveEntity reads an OAuth entity from the running instance.
+func liveEntity(w *world.World, name string) (fakesnow.OAuthEntityFixture, bool) {
+	rec, err := w.Snow.Instance().First("oauth_entity", "name="+name)
+	if err != nil || rec == nil {
+		return fakesnow.OAuthEntityFixture{}, false
 	}
-	return fakesnow.OAuthEntityFixture{}, false
+	return fakesnow.OAuthEntityFixture{Name: rec["name"], Type: rec["type"], ClientID: rec["client_id"],
+		ClientSecret: rec["client_secret"], TokenURL: rec["token_url"]}, true
 }
 
 // tenantOf reads the tenant segment of an Azure AD token URL.

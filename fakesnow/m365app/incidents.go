@@ -221,7 +221,12 @@ func (a *App) action(role string, h actionHandler) http.HandlerFunc {
 		}
 		out := outcome{Incident: inc["number"]}
 		if msg := stateMessage(state(s)); msg != "" {
-			ctx.Log(platform.LevelWarn, fmt.Sprintf("%s %s on %s by %s: setup state is %s", r.Method, r.URL.Path, inc["number"], ctx.User().UserName, state(s)))
+			hint := "a Setup step has no value: walk Setup again"
+			if state(s) == StateFinalIncomplete {
+				hint = "the connector does not know the current settings: select Next on Setup's last page once the Microsoft 365 admin has saved the repository"
+			}
+			ctx.Log(platform.LevelWarn, fmt.Sprintf("%s /api/%s/v1/incidents%s by %s refused: setup state is %s (%s)",
+				r.Method, Scope, r.URL.Path, ctx.User().UserName, state(s), hint))
 			out.Messages = []message{{"error", msg}}
 			platform.WriteResult(w, http.StatusOK, out)
 			return
