@@ -28,10 +28,12 @@ func ErrorJSON(message, detail string) []byte {
 
 // noCache sets the cache headers every Table API response carries.
 func noCache(h http.Header) {
-	h.Set("Pragma", "no-store,no-cache")
-	h.Set("Cache-Control", "no-cache,no-store,must-revalidate,max-age=-1")
-	h.Set("Expires", "0")
-	h.Set("Server", "ServiceNow")
+	// Canonical keys assigned directly: these headers go out with every
+	// answer.
+	h["Pragma"] = []string{"no-store,no-cache"}
+	h["Cache-Control"] = []string{"no-cache,no-store,must-revalidate,max-age=-1"}
+	h["Expires"] = []string{"0"}
+	h["Server"] = []string{"ServiceNow"}
 }
 
 // WriteError writes ServiceNow's error envelope with status.

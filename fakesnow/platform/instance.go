@@ -49,10 +49,17 @@ type Instance struct {
 	jtis       map[string]struct{}    // seen JWT ids (JTI verification)
 	apis       map[string]scriptedAPI // "namespace/api" → scripted REST API
 	secVersion int
+	// coreVersion counts writes to every table but the logs (see
+	// touchLocked); with a table's own version it dates cached reads.
+	coreVersion int
 
 	cacheMu  sync.Mutex
 	roleMemo map[string]roleMemo // user sys_id → effective roles
 	aclMemo  map[string]aclMemo  // table/op → roles that pass
+	reads    readCache
+	// buffers recycles the buffers answers are assembled in: a list answer
+	// is several kilobytes, and net/http copies it out before Write returns.
+	buffers sync.Pool
 }
 
 type roleMemo struct {
@@ -406,6 +413,7 @@ func (i *Instance) trimLocked(table string) {
 			delete(td.rows, id)
 		}
 		td.order = append([]string(nil), td.order[excess:]...)
+		td.version++
 	}
 }
 

@@ -48,6 +48,7 @@ type tableData struct {
 	rows       map[string]Record
 	order      []string // insertion order of sys_ids
 	nextNumber int
+	version    int // bumped by every write to the table (see readCache)
 }
 
 var sysIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -267,12 +268,28 @@ func (i *Instance) touchLocked(table string) {
 	if securityTables[table] {
 		i.secVersion++
 	}
+	if td := i.tables[table]; td != nil {
+		td.version++
+	}
+	if !logTables[table] {
+		i.coreVersion++
+	}
 }
+
+// logTables only grow, and no record refers to their rows: writing to
+// them leaves what other tables render unchanged.
+var logTables = map[string]bool{"syslog": true, "sys_outbound_http_log": true}
 
 // getter reads fields of rec in table, dot-walking references.
 func (i *Instance) getterLocked(td *tableData, rec Record) encodedquery.Getter {
 	return func(field string) (string, bool) {
 		cur, def := rec, td.def
+		if strings.IndexByte(field, '.') < 0 {
+			if _, ok := def.byName[field]; !ok {
+				return "", false
+			}
+			return cur[field], true
+		}
 		parts := strings.Split(field, ".")
 		for k, p := range parts {
 			f, ok := def.byName[p]
@@ -302,6 +319,10 @@ func (i *Instance) getterLocked(td *tableData, rec Record) encodedquery.Getter {
 
 // fieldOf resolves a possibly dot-walked field to its definition.
 func (i *Instance) fieldOfLocked(def *Table, field string) (*Field, bool) {
+	if strings.IndexByte(field, '.') < 0 {
+		f, ok := def.byName[field]
+		return f, ok
+	}
 	parts := strings.Split(field, ".")
 	for k, p := range parts {
 		f, ok := def.byName[p]

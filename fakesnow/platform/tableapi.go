@@ -7,12 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
-
-	"github.com/m365snow/m365snow/fakesnow/encodedquery"
 )
 
 // view is how a request wants records rendered.
@@ -23,8 +22,10 @@ type view struct {
 	version     string // "", "v1" or "v2": echoed in reference links
 }
 
-func parseView(r *http.Request) view {
-	q := r.URL.Query()
+func parseView(r *http.Request) view { return parseViewQuery(r, r.URL.Query()) }
+
+// parseViewQuery is parseView with the query already parsed.
+func parseViewQuery(r *http.Request, q url.Values) view {
 	v := view{display: strings.ToLower(q.Get("sysparm_display_value")), excludeLink: q.Get("sysparm_exclude_reference_link") == "true"}
 	if v.display != "true" && v.display != "all" {
 		v.display = "false"
@@ -45,6 +46,11 @@ func parseView(r *http.Request) view {
 	return v
 }
 
+// key identifies a view for the read cache.
+func (v view) key() string {
+	return v.display + "\x00" + strconv.FormatBool(v.excludeLink) + "\x00" + v.version + "\x00" + strings.Join(v.fields, ",")
+}
+
 func (i *Instance) tableLink(v view, table, id string) string {
 	p := "/api/now/"
 	if v.version != "" {
@@ -56,15 +62,26 @@ func (i *Instance) tableLink(v view, table, id string) string {
 // passwordMask is what the Table API shows for a set password2 field.
 const passwordMask = "********"
 
-// renderLocked turns a record into the Table API's JSON object.
-func (i *Instance) renderLocked(td *tableData, rec Record, v view) map[string]any {
-	out := map[string]any{}
+// viewNamesLocked lists the fields a view renders, sorted as ServiceNow's
+// JSON members are.
+func viewNamesLocked(td *tableData, v view) []string {
 	names := v.fields
 	if names == nil {
+		names = make([]string, 0, len(td.def.Fields))
 		for _, f := range td.def.Fields {
 			names = append(names, f.Name)
 		}
+	} else {
+		names = append([]string(nil), names...)
 	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// renderLocked turns a record into the Table API's JSON object; names come
+// from viewNamesLocked.
+func (i *Instance) renderLocked(td *tableData, rec Record, v view, names []string) object {
+	out := make(object, 0, len(names))
 	get := i.getterLocked(td, rec)
 	for _, name := range names {
 		f, ok := i.fieldOfLocked(td.def, name)
@@ -75,50 +92,51 @@ func (i *Instance) renderLocked(td *tableData, rec Record, v view) map[string]an
 		if f.Type == TypePassword2 && val != "" {
 			val = passwordMask
 		}
-		if strings.Contains(name, ".") {
+		if strings.IndexByte(name, '.') >= 0 {
 			// Dot-walked fields come back flat under their dotted name.
-			if v.display == "false" {
-				out[name] = val
-			} else {
-				out[name] = i.displayLocked(f, val)
+			if v.display != "false" {
+				val = i.displayLocked(f, val)
 			}
+			out = append(out, member{key: name, str: val})
 			continue
 		}
 		if f.Type == TypeReference && val != "" {
-			obj := map[string]any{}
-			dv := i.displayLocked(f, val)
+			if v.excludeLink && v.display != "all" {
+				if v.display == "true" {
+					val = i.displayLocked(f, val)
+				}
+				out = append(out, member{key: name, str: val})
+				continue
+			}
+			// Members in JSON order: display_value, link, value.
+			obj := make(object, 0, 3)
+			if v.display != "false" {
+				obj = append(obj, member{key: "display_value", str: i.displayLocked(f, val)})
+			}
 			if !v.excludeLink {
-				obj["link"] = i.tableLink(v, f.Reference, val)
+				obj = append(obj, member{key: "link", str: i.tableLink(v, f.Reference, val)})
 			}
-			switch v.display {
-			case "false":
-				if v.excludeLink {
-					out[name] = val
-					continue
-				}
-				obj["value"] = val
-			case "true":
-				if v.excludeLink {
-					out[name] = dv
-					continue
-				}
-				obj["display_value"] = dv
-			case "all":
-				obj["display_value"], obj["value"] = dv, val
+			if v.display != "true" {
+				obj = append(obj, member{key: "value", str: val})
 			}
-			out[name] = obj
+			out = append(out, member{key: name, obj: obj})
 			continue
 		}
 		switch v.display {
 		case "false":
-			out[name] = val
+			out = append(out, member{key: name, str: val})
 		case "true":
-			out[name] = i.displayLocked(f, val)
+			out = append(out, member{key: name, str: i.displayLocked(f, val)})
 		case "all":
-			out[name] = map[string]string{"display_value": i.displayLocked(f, val), "value": val}
+			out = append(out, member{key: name, obj: object{{key: "display_value", str: i.displayLocked(f, val)}, {key: "value", str: val}}})
 		}
 	}
 	return out
+}
+
+// writeRecordLocked answers one record.
+func (i *Instance) writeRecordLocked(w http.ResponseWriter, status int, td *tableData, rec Record, v view) {
+	i.writeRecords(w, status, [][]byte{i.renderLocked(td, rec, v, viewNamesLocked(td, v)).appendJSON(nil)}, true)
 }
 
 // displayLocked is a value's display value: choice labels, and for
@@ -149,8 +167,8 @@ func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Ca
 		return
 	}
 	table := mux.Vars(r)["table"]
-	v := parseView(r)
 	q := r.URL.Query()
+	v := parseViewQuery(r, q)
 
 	i.mu.RLock()
 	defer i.mu.RUnlock()
@@ -163,20 +181,21 @@ func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Ca
 		WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
 		return
 	}
-	var page []map[string]any
+	var page [][]byte
 	total := 0
 	offset, limit := intParam(q, "sysparm_offset", 0), intParam(q, "sysparm_limit", 10000)
 	if i.aclAllowsLocked(c, table, OpRead) {
-		query := encodedquery.Parse(nameValueQuery(q, td.def))
-		var rows []Record
-		for _, rec := range i.selectLocked(td, query) {
+		selected := i.selectCachedLocked(td, nameValueQuery(q, td.def))
+		rows := make([]Record, 0, len(selected))
+		for _, rec := range selected {
 			if i.canSeeRowLocked(c, td.def, rec) {
 				rows = append(rows, rec)
 			}
 		}
 		total = len(rows)
+		key := v.key()
 		for k := offset; k < total && k < offset+limit; k++ {
-			page = append(page, i.renderLocked(td, rows[k], v))
+			page = append(page, i.renderJSONLocked(td, rows[k], v, key))
 		}
 	}
 	h := w.Header()
@@ -184,7 +203,7 @@ func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Ca
 		h.Set("X-Total-Count", strconv.Itoa(total))
 	}
 	if q.Get("sysparm_suppress_pagination_header") != "true" {
-		if link := i.linkHeader(r, total, offset, limit); link != "" {
+		if link := i.linkHeader(r, q, total, offset, limit); link != "" {
 			h.Set("Link", link)
 		}
 	}
@@ -192,16 +211,13 @@ func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Ca
 		WriteError(w, http.StatusNotFound, "No Record found", "Records not found")
 		return
 	}
-	if page == nil {
-		page = []map[string]any{}
-	}
 	if r.Method == http.MethodHead {
 		noCache(h)
 		h.Set("Content-Type", "application/json;charset=UTF-8")
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	WriteResult(w, http.StatusOK, page)
+	i.writeRecords(w, http.StatusOK, page, false)
 }
 
 // nameValueQuery combines sysparm_query with name=value parameters that
@@ -236,12 +252,12 @@ func intParam(q url.Values, name string, def int) int {
 
 // linkHeader renders first, prev, next and last links; the request's own
 // parameters are kept and sysparm_offset/sysparm_limit come last.
-func (i *Instance) linkHeader(r *http.Request, total, offset, limit int) string {
+func (i *Instance) linkHeader(r *http.Request, q url.Values, total, offset, limit int) string {
 	if limit <= 0 {
 		return ""
 	}
-	base := url.Values{}
-	for k, vs := range r.URL.Query() {
+	base := make(url.Values, len(q))
+	for k, vs := range q {
 		if k != "sysparm_offset" && k != "sysparm_limit" {
 			base[k] = vs
 		}
@@ -250,26 +266,36 @@ func (i *Instance) linkHeader(r *http.Request, total, offset, limit int) string 
 	if enc := base.Encode(); enc != "" {
 		prefix += enc + "&"
 	}
-	link := func(off int, rel string) string {
-		return fmt.Sprintf("<%ssysparm_offset=%d&sysparm_limit=%d>;rel=%q", prefix, off, limit, rel)
+	lim := strconv.Itoa(limit)
+	var b strings.Builder
+	b.Grow(4 * (len(prefix) + 48))
+	link := func(off int, rel string) {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('<')
+		b.WriteString(prefix)
+		b.WriteString("sysparm_offset=")
+		b.WriteString(strconv.Itoa(off))
+		b.WriteString("&sysparm_limit=")
+		b.WriteString(lim)
+		b.WriteString(`>;rel="`)
+		b.WriteString(rel)
+		b.WriteByte('"')
 	}
 	last := 0
 	if total > 0 {
 		last = (total - 1) / limit * limit
 	}
-	parts := []string{link(0, "first")}
+	link(0, "first")
 	if offset > 0 {
-		prev := offset - limit
-		if prev < 0 {
-			prev = 0
-		}
-		parts = append(parts, link(prev, "prev"))
+		link(max(offset-limit, 0), "prev")
 	}
 	if offset+limit < total {
-		parts = append(parts, link(offset+limit, "next"))
+		link(offset+limit, "next")
 	}
-	parts = append(parts, link(last, "last"))
-	return strings.Join(parts, ",")
+	link(last, "last")
+	return b.String()
 }
 
 func (i *Instance) tableRecord(w http.ResponseWriter, r *http.Request, c *Caller) {
@@ -293,7 +319,7 @@ func (i *Instance) tableRecord(w http.ResponseWriter, r *http.Request, c *Caller
 			WriteError(w, http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
 			return
 		}
-		WriteResult(w, http.StatusOK, i.renderLocked(td, rec, parseView(r)))
+		i.writeRecordLocked(w, http.StatusOK, td, rec, parseView(r))
 	case http.MethodPut, http.MethodPatch:
 		i.tableUpdate(w, r, c, table, id)
 	case http.MethodDelete:
@@ -428,7 +454,7 @@ func (i *Instance) tableInsert(w http.ResponseWriter, r *http.Request, c *Caller
 		w.WriteHeader(http.StatusCreated)
 		return
 	}
-	WriteResult(w, http.StatusCreated, i.renderLocked(td, rec, parseView(r)))
+	i.writeRecordLocked(w, http.StatusCreated, td, rec, parseView(r))
 }
 
 // interactiveScopeRefusalLocked refuses an edit, from a UI session, of an
@@ -489,7 +515,7 @@ func (i *Instance) tableUpdate(w http.ResponseWriter, r *http.Request, c *Caller
 		// (modelled: the prudent reading of a credential change).
 		i.revokeTokensLocked(id)
 	}
-	WriteResult(w, http.StatusOK, i.renderLocked(td, upd, parseView(r)))
+	i.writeRecordLocked(w, http.StatusOK, td, upd, parseView(r))
 }
 
 func (i *Instance) tableDelete(w http.ResponseWriter, c *Caller, table, id string) {
