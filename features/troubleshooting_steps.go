@@ -255,14 +255,19 @@ func readdRepository(ctx context.Context, admin, id string) error {
 // m365Fault injects a fault into the reference connector through its
 // control plane.
 func (sc *scenario) m365Fault(f map[string]any) error {
+	return sc.connectorFaults("POST", f, 201, "injecting a fault into the connector")
+}
+
+// connectorFaults calls the reference connector's /__admin/faults.
+func (sc *scenario) connectorFaults(method string, body any, status int, what string) error {
 	if sc.w.M365 == nil {
 		return fmt.Errorf("this step needs the reference connector: tag the scenario @reference-connector")
 	}
-	r, err := sc.w.Do("POST", sc.w.M365URL+"/__admin/faults", nil, f)
+	r, err := sc.w.Do(method, sc.w.M365URL+"/__admin/faults", nil, body)
 	if err != nil {
 		return err
 	}
-	return expect(r, 201, "injecting a fault into the connector")
+	return expect(r, status, what)
 }
 
 var faultPaths = map[string][2]string{
@@ -284,15 +289,7 @@ func connectorFault(ctx context.Context, what, answer string) error {
 }
 
 func connectorHealthy(ctx context.Context) error {
-	sc := from(ctx)
-	if sc.w.M365 == nil {
-		return fmt.Errorf("this step needs the reference connector: tag the scenario @reference-connector")
-	}
-	r, err := sc.w.Do("DELETE", sc.w.M365URL+"/__admin/faults", nil, nil)
-	if err != nil {
-		return err
-	}
-	return expect(r, 204, "clearing the connector's faults")
+	return from(ctx).connectorFaults("DELETE", nil, 204, "clearing the connector's faults")
 }
 
 // outboundLogShows reads System Logs > Outbound HTTP Requests as the guide

@@ -11,60 +11,51 @@ import "github.com/m365snow/m365snow/fakesnow/encodedquery"
 // same list are the common load on the fake (CI suites polling, the
 // sandbox), and this turns them into lookups (docs/benchmarks.md).
 type readCache struct {
-	queries map[string]cachedRows
-	renders map[string]cachedJSON
+	queries map[string]stamped[[]Record]
+	renders map[string]stamped[[]byte]
 }
 
-type cachedRows struct {
+// stamped is a cached value with the versions it was computed at.
+type stamped[T any] struct {
 	core, table int
-	rows        []Record
-}
-
-type cachedJSON struct {
-	core, table int
-	json        []byte
+	value       T
 }
 
 // maxCached bounds each map; past it the map starts over, which is cheap
 // and keeps memory flat under any load.
 const maxCached = 20000
 
-// selectCachedLocked is selectLocked for an encoded query string, cached.
-// The caller holds i.mu (read or write); the cache has its own lock.
-func (i *Instance) selectCachedLocked(td *tableData, query string) []Record {
-	key := td.def.Name + "\x00" + query
+// cachedLocked answers m[key] while its stamp is current, else computes,
+// stores and answers it. The caller holds i.mu (read or write); the maps
+// have their own lock, i.cacheMu.
+func cachedLocked[T any](i *Instance, m *map[string]stamped[T], td *tableData, key string, compute func() T) T {
 	i.cacheMu.Lock()
-	c, ok := i.reads.queries[key]
+	c, ok := (*m)[key]
 	i.cacheMu.Unlock()
 	if ok && c.core == i.coreVersion && c.table == td.version {
-		return c.rows
+		return c.value
 	}
-	rows := i.selectLocked(td, encodedquery.Parse(query))
+	v := compute()
 	i.cacheMu.Lock()
-	if i.reads.queries == nil || len(i.reads.queries) >= maxCached {
-		i.reads.queries = map[string]cachedRows{}
+	if *m == nil || len(*m) >= maxCached {
+		*m = map[string]stamped[T]{}
 	}
-	i.reads.queries[key] = cachedRows{i.coreVersion, td.version, rows}
+	(*m)[key] = stamped[T]{i.coreVersion, td.version, v}
 	i.cacheMu.Unlock()
-	return rows
+	return v
+}
+
+// selectCachedLocked is selectLocked for an encoded query string, cached.
+func (i *Instance) selectCachedLocked(td *tableData, query string) []Record {
+	return cachedLocked(i, &i.reads.queries, td, td.def.Name+"\x00"+query, func() []Record {
+		return i.selectLocked(td, encodedquery.Parse(query))
+	})
 }
 
 // renderJSONLocked is a record's JSON in a view, cached; viewKey is
 // v.key().
 func (i *Instance) renderJSONLocked(td *tableData, rec Record, v view, viewKey string) []byte {
-	key := td.def.Name + "\x00" + rec["sys_id"] + "\x00" + viewKey
-	i.cacheMu.Lock()
-	c, ok := i.reads.renders[key]
-	i.cacheMu.Unlock()
-	if ok && c.core == i.coreVersion && c.table == td.version {
-		return c.json
-	}
-	b := i.renderLocked(td, rec, v, viewNamesLocked(td, v)).appendJSON(nil)
-	i.cacheMu.Lock()
-	if i.reads.renders == nil || len(i.reads.renders) >= maxCached {
-		i.reads.renders = map[string]cachedJSON{}
-	}
-	i.reads.renders[key] = cachedJSON{i.coreVersion, td.version, b}
-	i.cacheMu.Unlock()
-	return b
+	return cachedLocked(i, &i.reads.renders, td, td.def.Name+"\x00"+rec["sys_id"]+"\x00"+viewKey, func() []byte {
+		return i.renderLocked(td, rec, v, viewNamesLocked(td, v)).appendJSON(nil)
+	})
 }
