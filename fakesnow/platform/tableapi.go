@@ -310,13 +310,8 @@ func (i *Instance) tableRecord(w http.ResponseWriter, r *http.Request, c *Caller
 			WriteError(w, http.StatusBadRequest, err.Error(), "")
 			return
 		}
-		if !i.wsAllowedLocked(table) {
-			WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
-			return
-		}
-		rec, ok := td.rows[id]
-		if !ok || !i.aclAllowsLocked(c, table, OpRead) || !i.canSeeRowLocked(c, td.def, rec) {
-			WriteError(w, http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
+		rec, ok := i.recordForLocked(w, c, td, id, OpRead)
+		if !ok {
 			return
 		}
 		i.writeRecordLocked(w, http.StatusOK, td, rec, parseView(r))
@@ -484,21 +479,8 @@ func (i *Instance) tableUpdate(w http.ResponseWriter, r *http.Request, c *Caller
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	td := i.tables[table]
-	if !i.wsAllowedLocked(table) {
-		WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
-		return
-	}
-	rec, ok := td.rows[id]
-	if !ok || !i.canSeeRowLocked(c, td.def, rec) || !i.aclAllowsLocked(c, table, OpRead) {
-		WriteError(w, http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
-		return
-	}
-	if !i.aclAllowsLocked(c, table, OpWrite) {
-		WriteError(w, http.StatusForbidden, "Operation Failed", "ACL Exception Update Failed due to security constraints")
-		return
-	}
-	if msg := i.interactiveScopeRefusalLocked(c, td, rec); msg != "" {
-		WriteError(w, http.StatusForbidden, "Operation Failed", msg)
+	rec, ok := i.recordForLocked(w, c, td, id, OpWrite)
+	if !ok {
 		return
 	}
 	if td.def.OwnRows != "" && !c.roles["admin"] {
@@ -518,6 +500,36 @@ func (i *Instance) tableUpdate(w http.ResponseWriter, r *http.Request, c *Caller
 	i.writeRecordLocked(w, http.StatusOK, td, upd, parseView(r))
 }
 
+// recordForLocked finds the record the caller may act on with op, or
+// answers ServiceNow's refusal: web services off for the table, no record
+// the caller may read (404), an ACL against the operation, or an
+// application file of another application than the session's current one.
+func (i *Instance) recordForLocked(w http.ResponseWriter, c *Caller, td *tableData, id string, op Op) (Record, bool) {
+	table := td.def.Name
+	if !i.wsAllowedLocked(table) {
+		WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
+		return nil, false
+	}
+	rec, ok := td.rows[id]
+	if !ok || !i.aclAllowsLocked(c, table, OpRead) || !i.canSeeRowLocked(c, td.def, rec) {
+		WriteError(w, http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
+		return nil, false
+	}
+	if op == OpRead {
+		return rec, true
+	}
+	if !i.aclAllowsLocked(c, table, op) {
+		verb := map[Op]string{OpWrite: "Update", OpDelete: "Delete"}[op]
+		WriteError(w, http.StatusForbidden, "Operation Failed", "ACL Exception "+verb+" Failed due to security constraints")
+		return nil, false
+	}
+	if msg := i.interactiveScopeRefusalLocked(c, td, rec); msg != "" {
+		WriteError(w, http.StatusForbidden, "Operation Failed", msg)
+		return nil, false
+	}
+	return rec, true
+}
+
 func (i *Instance) tableDelete(w http.ResponseWriter, c *Caller, table, id string) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
@@ -526,21 +538,7 @@ func (i *Instance) tableDelete(w http.ResponseWriter, c *Caller, table, id strin
 		WriteError(w, http.StatusBadRequest, err.Error(), "")
 		return
 	}
-	if !i.wsAllowedLocked(table) {
-		WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
-		return
-	}
-	rec, ok := td.rows[id]
-	if !ok || !i.canSeeRowLocked(c, td.def, rec) || !i.aclAllowsLocked(c, table, OpRead) {
-		WriteError(w, http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
-		return
-	}
-	if !i.aclAllowsLocked(c, table, OpDelete) {
-		WriteError(w, http.StatusForbidden, "Operation Failed", "ACL Exception Delete Failed due to security constraints")
-		return
-	}
-	if msg := i.interactiveScopeRefusalLocked(c, td, rec); msg != "" {
-		WriteError(w, http.StatusForbidden, "Operation Failed", msg)
+	if _, ok := i.recordForLocked(w, c, td, id, OpDelete); !ok {
 		return
 	}
 	if err := i.deleteLocked(table, id); err != nil {
