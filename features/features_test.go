@@ -3,6 +3,8 @@ package features
 import (
 	"context"
 	"flag"
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -52,6 +54,9 @@ func TestFeaturesAgainstAnExternalConnector(t *testing.T) {
 		t.Skip("-short")
 	}
 	aadAddr, snowAddr := freeAddr(t), freeAddr(t)
+	for snowAddr == aadAddr {
+		snowAddr = freeAddr(t)
+	}
 	hosts := hostmap.New()
 	for host, addr := range map[string]string{wellknown.LoginHost: aadAddr, wellknown.GraphHost: aadAddr, "dev12345.service-now.com": snowAddr} {
 		if err := hosts.Set(host, "http://"+addr); err != nil {
@@ -87,13 +92,20 @@ func vendorContent(t *testing.T) *fakem365.Fixture {
 	}
 }
 
+// freeAddr finds a free port below Linux's ephemeral range (32768 and
+// up by default), where nothing that listens on :0 — other tests running
+// in parallel — can take it between two scenarios' worlds.
 func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 200 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(10000))
+		ln, err := net.Listen("tcp", addr)
+		if err == nil {
+			ln.Close()
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free port between 20000 and 30000")
+	return ""
 }
 
 func runSuite(t *testing.T, cfg suiteConfig, progressOnly bool) {
