@@ -161,6 +161,31 @@ func (i *Instance) wsAllowedLocked(table string) bool {
 	return obj == nil || obj["ws_access"] != "false"
 }
 
+// webServicesLocked answers ServiceNow's refusal when the table is closed
+// to web services, and reports whether the request may go on.
+func (i *Instance) webServicesLocked(w http.ResponseWriter, table string) bool {
+	if i.wsAllowedLocked(table) {
+		return true
+	}
+	WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
+	return false
+}
+
+// tableBody checks that the table exists and reads the request's JSON
+// body, answering ServiceNow's error when either fails.
+func (i *Instance) tableBody(w http.ResponseWriter, r *http.Request, table string) (map[string]string, bool) {
+	if _, ok := i.Table(table); !ok {
+		WriteError(w, http.StatusBadRequest, (&InvalidTableError{table}).Error(), "")
+		return nil, false
+	}
+	values, err := readBody(r)
+	if err != nil {
+		WriteBodyError(w, r, err)
+		return nil, false
+	}
+	return values, true
+}
+
 func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Caller) {
 	if r.Method == http.MethodPost {
 		i.tableInsert(w, r, c)
@@ -177,8 +202,7 @@ func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Ca
 		WriteError(w, http.StatusBadRequest, err.Error(), "")
 		return
 	}
-	if !i.wsAllowedLocked(table) {
-		WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
+	if !i.webServicesLocked(w, table) {
 		return
 	}
 	var page [][]byte
@@ -410,20 +434,14 @@ func writeStoreError(w http.ResponseWriter, err error) {
 
 func (i *Instance) tableInsert(w http.ResponseWriter, r *http.Request, c *Caller) {
 	table := mux.Vars(r)["table"]
-	if _, ok := i.Table(table); !ok {
-		WriteError(w, http.StatusBadRequest, (&InvalidTableError{table}).Error(), "")
-		return
-	}
-	values, err := readBody(r)
-	if err != nil {
-		WriteBodyError(w, r, err)
+	values, ok := i.tableBody(w, r, table)
+	if !ok {
 		return
 	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	td := i.tables[table]
-	if !i.wsAllowedLocked(table) {
-		WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
+	if !i.webServicesLocked(w, table) {
 		return
 	}
 	if !i.aclAllowsLocked(c, table, OpCreate) {
@@ -467,13 +485,8 @@ func (i *Instance) interactiveScopeRefusalLocked(c *Caller, td *tableData, rec R
 }
 
 func (i *Instance) tableUpdate(w http.ResponseWriter, r *http.Request, c *Caller, table, id string) {
-	if _, ok := i.Table(table); !ok {
-		WriteError(w, http.StatusBadRequest, (&InvalidTableError{table}).Error(), "")
-		return
-	}
-	values, err := readBody(r)
-	if err != nil {
-		WriteBodyError(w, r, err)
+	values, ok := i.tableBody(w, r, table)
+	if !ok {
 		return
 	}
 	i.mu.Lock()
@@ -506,8 +519,7 @@ func (i *Instance) tableUpdate(w http.ResponseWriter, r *http.Request, c *Caller
 // application file of another application than the session's current one.
 func (i *Instance) recordForLocked(w http.ResponseWriter, c *Caller, td *tableData, id string, op Op) (Record, bool) {
 	table := td.def.Name
-	if !i.wsAllowedLocked(table) {
-		WriteError(w, http.StatusForbidden, "User Not Authorized", fmt.Sprintf("Access to table %s via web services is not allowed", table))
+	if !i.webServicesLocked(w, table) {
 		return nil, false
 	}
 	rec, ok := td.rows[id]
