@@ -171,27 +171,37 @@ func (a *App) tab(ctx *platform.AppContext, inc platform.Record) (map[string]any
 		}
 		actions = append(actions, "link_account")
 	}
-	solutions := []map[string]string{}
-	if ctx.CanAccess(TableSolution, platform.OpRead) {
-		rows, err := ctx.Query(TableSolution, "incident="+inc["sys_id"])
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range rows {
-			solutions = append(solutions, map[string]string{"id": s["solution_id"], "title": s["title"], "summary": s["summary"], "url": s["url"]})
-		}
+	solutions, err := savedOn(ctx, TableSolution, inc, map[string]string{"id": "solution_id", "title": "title", "summary": "summary", "url": "url"})
+	if err != nil {
+		return nil, err
 	}
-	cases := []map[string]string{}
-	if ctx.CanAccess(TableCase, platform.OpRead) {
-		rows, err := ctx.Query(TableCase, "incident="+inc["sys_id"])
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range rows {
-			cases = append(cases, map[string]string{"caseNumber": c["case_number"], "title": c["title"], "status": c["status"], "contactEmail": c["contact_email"]})
-		}
+	cases, err := savedOn(ctx, TableCase, inc, map[string]string{"caseNumber": "case_number", "title": "title", "status": "status", "contactEmail": "contact_email"})
+	if err != nil {
+		return nil, err
 	}
 	return map[string]any{"state": state(s), "actions": actions, "solutions": solutions, "cases": cases}, nil
+}
+
+// savedOn lists what the app keeps on an incident in one of its tables,
+// each row as the tab shows it (JSON name → field). A user who may not
+// read the table sees none.
+func savedOn(ctx *platform.AppContext, table string, inc platform.Record, fields map[string]string) ([]map[string]string, error) {
+	out := []map[string]string{}
+	if !ctx.CanAccess(table, platform.OpRead) {
+		return out, nil
+	}
+	rows, err := ctx.Query(table, "incident="+inc["sys_id"])
+	if err != nil {
+		return nil, err
+	}
+	for _, row := range rows {
+		item := make(map[string]string, len(fields))
+		for name, field := range fields {
+			item[name] = row[field]
+		}
+		out = append(out, item)
+	}
+	return out, nil
 }
 
 type actionHandler func(r *http.Request, ctx *platform.AppContext, s, inc platform.Record) (outcome, error)
