@@ -18,9 +18,12 @@ var portalRoles = map[string]bool{"Global Administrator": true, "Helpdesk Admini
 // would: a tenant administrator saves the Organization profile and the
 // repositories in the admin portal, and the instance's final Setup step
 // (the handshake, made with the outbound app's token) connects each
-// repository that the fixture has connected. Repositories the fixture does
-// not name are deleted first, so that one scenario's leftovers do not leak
-// into the next. Content (solutions, service health) is the build's own.
+// repository that the fixture has connected. In every tenant the m365:
+// section names (all shipped worlds name Contoso and Fabrikam), existing
+// repositories are deleted first, so that one scenario's leftovers do not
+// leak into the next; an Organization profile cannot be removed through
+// the contract, so a tenant's last one stays until a world saves another.
+// Content (solutions, service health) is the build's own.
 func (w *World) provisionConnector(af *fakeaad.Fixture, mf *fakem365.Fixture) error {
 	for _, tf := range mf.Tenants {
 		admin, err := portalAdmin(af, tf.ID)
