@@ -99,10 +99,20 @@ func (i *Instance) authenticate(r *http.Request) (*Caller, *authFailure) {
 		tok := strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 		i.mu.RLock()
 		t, ok := i.tokens[tok]
+		var client Record
+		if ok {
+			client = i.tables["oauth_entity"].rows[t.entity]
+		}
+		clientActive := client != nil && client["active"] == "true"
 		i.mu.RUnlock()
 		if ok {
 			if t.kind != "access" || !i.clock.Now().Before(t.expires) {
 				return nil, &authFailure{"OAuth", "OAuth access token is expired or is not an access token", ""}
+			}
+			if !clientActive {
+				// A token is only as good as the client it was issued to:
+				// deactivating (or deleting) the client ends its tokens.
+				return nil, &authFailure{"OAuth", "OAuth access token belongs to an OAuth client that is inactive or no longer exists", ""}
 			}
 			c, fail := i.callerFor(t.user, "oauth")
 			if c != nil {

@@ -134,6 +134,13 @@ func (i *Instance) resolveRefLocked(table, v string) string {
 	return v
 }
 
+// maxNumberCounter bounds a table's number counter: ServiceNow keeps it
+// in sys_number_counter.number, an integer column (32-bit). A given number
+// beyond it is stored as given but does not move the counter, so the next
+// number never overflows (issue 11, defect 9: INC9223372036854775807 made
+// the next one INC-9223372036854775808).
+const maxNumberCounter = 1<<31 - 1
+
 // insertLocked adds a record. values may carry sys_id (32 hex, or any id
 // for system inserts); sys_* fields are otherwise set here. scope is the
 // application the record belongs to, for application files.
@@ -189,7 +196,7 @@ func (i *Instance) insertLocked(table string, values map[string]string, actor, s
 		if rec["number"] == "" {
 			rec["number"] = fmt.Sprintf("%s%07d", td.def.NumberPrefix, td.nextNumber)
 			td.nextNumber++
-		} else if n, err := strconv.Atoi(strings.TrimPrefix(rec["number"], td.def.NumberPrefix)); err == nil && n >= td.nextNumber {
+		} else if n, err := strconv.Atoi(strings.TrimPrefix(rec["number"], td.def.NumberPrefix)); err == nil && n >= td.nextNumber && n < maxNumberCounter {
 			td.nextNumber = n + 1
 		}
 	}

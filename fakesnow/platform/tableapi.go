@@ -358,6 +358,9 @@ func (i *Instance) tableRecord(w http.ResponseWriter, r *http.Request, c *Caller
 // readBody decodes the JSON body of a write into field values. ServiceNow
 // processes only the first record of an array.
 func readBody(r *http.Request) (map[string]string, error) {
+	if err := CheckJSONContentType(r); err != nil {
+		return nil, err
+	}
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, err
@@ -397,6 +400,9 @@ var errInvalidJSON = errors.New("invalid JSON")
 
 // decodeJSON reads a JSON body into v (for the platform's other APIs).
 func decodeJSON(r *http.Request, v any) error {
+	if err := CheckJSONContentType(r); err != nil {
+		return err
+	}
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
@@ -418,6 +424,11 @@ func WriteBodyError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		WriteError(w, http.StatusBadRequest, "Exception while reading request",
 			fmt.Sprintf("Rejected large REST payload with content-length = %s bytes. Max allowed: %d bytes.", length, tooLarge.Limit))
+		return
+	}
+	if errors.Is(err, errUnsupportedMedia) {
+		WriteError(w, http.StatusUnsupportedMediaType, "Unsupported Media Type",
+			fmt.Sprintf("Content-Type %q is not supported: send application/json.", r.Header.Get("Content-Type")))
 		return
 	}
 	WriteError(w, http.StatusBadRequest, "Exception while reading request", "The payload is not valid JSON.")
