@@ -37,6 +37,9 @@ type Application struct {
 	TokenVersion int
 	PublicClient bool
 	Passwords    []*PasswordCredential
+	// KeyCredentials are certificates the app signs client assertions
+	// with (assertion.go).
+	KeyCredentials []*KeyCredential
 	// GrantedAppRoles are application permissions an admin consented to,
 	// keyed by the resource's appId; they land in the roles claim.
 	GrantedAppRoles map[string][]string
@@ -86,6 +89,7 @@ type directory struct {
 	byDomain map[string]*Tenant      // by lower-case domain
 	apps     map[string]*Application // by lower-case appId, home registrations and first party
 	keys     []string                // published signing keys, last signs
+	blocks   []Block                 // blocked states in force (blocked.go)
 }
 
 func newDirectory() *directory {
