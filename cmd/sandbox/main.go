@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"reflect"
 	"sort"
 	"strings"
 	"syscall"
@@ -91,7 +92,9 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	if err != nil {
 		return fail(2, err)
 	}
-	f, err := fixture.Load(fixtures.FS, *worldName)
+	schema := world.Schema()
+	schema.Sandbox = reflect.TypeOf(Notes{})
+	f, err := fixture.LoadSchema(fixtures.FS, *worldName, schema)
 	if err != nil {
 		return fail(1, fmt.Errorf("%w (sandbox --list-worlds shows the shipped worlds)", err))
 	}
@@ -107,6 +110,11 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	}
 	started := time.Now()
 	w, err := world.Start(world.Options{Fixture: f, Clock: clk, SnowListen: *snowListen, AADListen: *aadListen, M365Listen: *m365Listen, Logger: log})
+	var le *world.ListenError
+	if errors.As(err, &le) {
+		flagOf := map[string]string{"fakesnow": "--snow-listen", "fakeaad": "--aad-listen", "fakem365": "--m365-listen"}
+		return fail(1, fmt.Errorf("%w (choose another address with %s)", err, flagOf[le.Party]))
+	}
 	if err != nil {
 		return fail(1, err)
 	}
