@@ -56,7 +56,6 @@ type Application struct {
 	AppRoles               []AppRole
 	Scopes                 []PermissionScope // api.oauth2PermissionScopes
 	RequiredResourceAccess []RequiredResourceAccess
-	Keys                   []*KeyCredential
 	ImplicitIDTokens       bool
 	ImplicitAccessTokens   bool
 	LogoutURL              string

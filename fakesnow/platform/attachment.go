@@ -110,7 +110,7 @@ func (i *Instance) attachmentList(w http.ResponseWriter, r *http.Request, c *Cal
 	var page []any
 	offset, limit := intParam(q, "sysparm_offset", 0), intParam(q, "sysparm_limit", 1000)
 	seen := 0
-	for _, a := range i.selectLocked(td, i.parseQueryLocked(c, q.Get("sysparm_query"))) {
+	for _, a := range i.selectAsLocked(readerFor(c), td, i.parseQueryLocked(c, q.Get("sysparm_query"))) {
 		if !i.parentReadableLocked(c, a["table_name"], a["table_sys_id"]) {
 			continue
 		}
