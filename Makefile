@@ -21,7 +21,9 @@ sandbox: ## run the three fakes with a world and print how to use it (WORLD=inte
 
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-compose: build ## the three fakes as docker compose services on ports 8080-8082 (docs/compose.md)
+compose: build ## the three fakes as docker compose services on 127.0.0.1:8080-8082 (docs/compose.md)
+	@M365SNOW_ADMIN_TOKEN=$${M365SNOW_ADMIN_TOKEN:-$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}; export M365SNOW_ADMIN_TOKEN; \
+	echo "control plane (/__admin/) token: $$M365SNOW_ADMIN_TOKEN"; \
 	$(COMPOSE) up --build
 
 compose-smoke: ## image, services, health and a round trip through the published ports; "skipped" without an engine

@@ -18,9 +18,11 @@ import (
 	"github.com/m365snow/m365snow/fakeaad"
 	"github.com/m365snow/m365snow/fakem365"
 	"github.com/m365snow/m365snow/fakesnow"
+	"github.com/m365snow/m365snow/internal/adminapi"
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/hostmap"
+	"github.com/m365snow/m365snow/internal/serve"
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
 
@@ -37,6 +39,9 @@ type Options struct {
 	// mapped to it and no fakem365 starts.
 	ConnectorURL string
 	Logger       *slog.Logger
+	// AdminToken, when set, is required on every fake's /__admin/
+	// (adminapi.Guard, which also refuses foreign Origins and Hosts).
+	AdminToken string
 }
 
 // World is three running fakes.
@@ -134,7 +139,14 @@ func Start(opts Options) (*World, error) {
 		if err != nil {
 			return "", &ListenError{Party: party, Addr: listen, Err: err}
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		// The binaries' server settings (timeouts, 64 KiB of headers) and
+		// their control-plane guard; the names the fake is mapped under are
+		// its public names.
+		srvLog := log
+		if srvLog == nil {
+			srvLog = slog.New(slog.DiscardHandler)
+		}
+		srv := serve.NewServer(adminapi.Guard{Token: opts.AdminToken, Hosts: hosts}.Wrap(h), srvLog)
 		w.servers = append(w.servers, srv)
 		go func() { _ = srv.Serve(ln) }()
 		u := "http://" + ln.Addr().String()

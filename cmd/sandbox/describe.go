@@ -157,6 +157,8 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 	}
 	p("\nControl plane of each fake: /__admin/state (GET to save the world as YAML, PUT to load one),\n")
 	p("/__admin/faults, /__admin/clock, /__admin/reset — e.g. curl -s %s/__admin/state > snow.yaml\n", w.SnowURL)
+	p("and back: curl -s -X PUT -H 'Content-Type: application/yaml' --data-binary @snow.yaml %s/__admin/state\n", w.SnowURL)
+	p("(it answers loopback only, refuses other web pages, and needs -H \"Authorization: Bearer $M365SNOW_ADMIN_TOKEN\" when started with a token)\n")
 	p("Ctrl-C stops the sandbox.\n")
 }
 

@@ -196,6 +196,7 @@ func TestListWorlds(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
+	t.Setenv("M365SNOW_ADMIN_TOKEN", "")
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -206,6 +207,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"extra"}, 2, "unexpected arguments"},
 		{[]string{"--log-level", "loud"}, 2, "--log-level"},
 		{[]string{"--snow-listen", "nonsense"}, 1, "nonsense"},
+		// Issue 11 item 6: beyond loopback the control plane needs a token.
+		{[]string{"--aad-listen", "0.0.0.0:0"}, 2, "needs a token: set --admin-token or M365SNOW_ADMIN_TOKEN"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), tc.args, &out, &errOut, nil)
