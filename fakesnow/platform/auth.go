@@ -85,6 +85,9 @@ func (i *Instance) Authenticate(r *http.Request) (*Caller, error) {
 
 func (i *Instance) authenticate(r *http.Request) (*Caller, *authFailure) {
 	h := r.Header.Get("Authorization")
+	if c := batchCallerFrom(r.Context()); c != nil && h == "" {
+		return c, nil // a Batch API item runs as the batch's caller
+	}
 	switch {
 	case strings.HasPrefix(h, "Basic "):
 		user, pass, ok := r.BasicAuth()

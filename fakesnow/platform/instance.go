@@ -139,7 +139,7 @@ func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (i *Instance) bootstrap() error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	defs := platformTables()
+	defs := append(platformTables(), attachmentTables()...)
 	for _, d := range defs {
 		if err := d.complete(); err != nil {
 			return err
@@ -450,6 +450,18 @@ func (i *Instance) routes() *mux.Router {
 	for _, prefix := range []string{"/api/now/table", "/api/now/v1/table", "/api/now/v2/table"} {
 		r.HandleFunc(prefix+"/{table}", i.authenticated(i.tableCollection)).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
 		r.HandleFunc(prefix+"/{table}/{sys_id}", i.authenticated(i.tableRecord)).Methods(http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete)
+	}
+	// The other APIs real clients call (batch.go, aggregate.go,
+	// attachment.go). The Batch API exists at v1 only.
+	r.HandleFunc("/api/now/v1/batch", i.authenticated(i.batch)).Methods(http.MethodPost)
+	for _, prefix := range []string{"/api/now", "/api/now/v1", "/api/now/v2"} {
+		r.HandleFunc(prefix+"/stats/{table}", i.authenticated(i.aggregate)).Methods(http.MethodGet)
+	}
+	for _, prefix := range []string{"/api/now/attachment", "/api/now/v1/attachment"} {
+		r.HandleFunc(prefix, i.authenticated(i.attachmentList)).Methods(http.MethodGet)
+		r.HandleFunc(prefix+"/file", i.authenticated(i.attachmentUpload)).Methods(http.MethodPost)
+		r.HandleFunc(prefix+"/{sys_id}", i.authenticated(i.attachmentRecord)).Methods(http.MethodGet, http.MethodDelete)
+		r.HandleFunc(prefix+"/{sys_id}/file", i.authenticated(i.attachmentFile)).Methods(http.MethodGet)
 	}
 	r.HandleFunc("/api/now/ui/concoursepicker/application", i.authenticated(i.appPicker)).Methods(http.MethodGet, http.MethodPut)
 	r.PathPrefix("/api/").HandlerFunc(i.scriptedAPI).Name(catchAllRoute)
