@@ -37,10 +37,10 @@ func refuseOversizeTarget(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// errUnsupportedMedia refuses a body that is declared as something other
+// ErrUnsupportedMedia refuses a body that is declared as something other
 // than JSON (reference/servicenow.md, status codes: 415 "Unsupported
 // request Content-Type").
-var errUnsupportedMedia = errors.New("unsupported media type")
+var ErrUnsupportedMedia = errors.New("unsupported media type")
 
 // CheckJSONContentType accepts a request whose body is JSON by its
 // Content-Type (application/json or any +json type), or that declares no
@@ -56,7 +56,7 @@ func CheckJSONContentType(r *http.Request) error {
 	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
 		return nil
 	}
-	return errUnsupportedMedia
+	return ErrUnsupportedMedia
 }
 
 // catchAllRoute names a route that matches any method (the scripted-API

@@ -426,7 +426,7 @@ func WriteBodyError(w http.ResponseWriter, r *http.Request, err error) {
 			fmt.Sprintf("Rejected large REST payload with content-length = %s bytes. Max allowed: %d bytes.", length, tooLarge.Limit))
 		return
 	}
-	if errors.Is(err, errUnsupportedMedia) {
+	if errors.Is(err, ErrUnsupportedMedia) {
 		WriteError(w, http.StatusUnsupportedMediaType, "Unsupported Media Type",
 			fmt.Sprintf("Content-Type %q is not supported: send application/json.", r.Header.Get("Content-Type")))
 		return
