@@ -401,3 +401,126 @@ func TestInactiveGrantsAndACLs(t *testing.T) {
 		t.Fatalf("admin always passes: %s", r.raw)
 	}
 }
+
+// TestPasswordChangeEndsThatUsersSessionsOnly: a reset password ends the
+// user's sessions and OAuth tokens (modelled, see tableapi.go); nobody
+// else's.
+func TestPasswordChangeEndsThatUsersSessionsOnly(t *testing.T) {
+	e := newEnv(t)
+	bethSession, adminSession := e.sessionFor(t, "beth.anglin"), e.sessionFor(t, "admin")
+	bethToken := e.token(t, grantForm("password", "username", "beth.anglin", "password", "beth.anglin-pw"))["access_token"].(string)
+	otherToken := e.token(t, grantForm("password", "username", "m365.integration", "password", "m365.integration-pw"))["access_token"].(string)
+	e.setUser(t, "beth.anglin", `{"user_password":"rotated"}`)
+	wantUnauthenticated(t, e.call(t, "GET", "/api/now/table/incident", "cookie:"+bethSession, ""))
+	if got := e.lastLog(t, "Authentication"); got != "Session cookie does not name a live session" {
+		t.Errorf("system log %q", got)
+	}
+	wantUnauthenticated(t, e.call(t, "GET", "/api/now/table/incident", "bearer:"+bethToken, ""))
+	for _, auth := range []string{"cookie:" + adminSession, "bearer:" + otherToken} {
+		if r := e.call(t, "GET", "/api/now/table/incident", auth, ""); r.status != 200 {
+			t.Fatalf("%s of another user ended: %d", auth[:6], r.status)
+		}
+	}
+}
+
+// TestDeletedUsersTokenRefused: a token outlives nothing: once its user is
+// gone the token authenticates no one.
+func TestDeletedUsersTokenRefused(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(t, grantForm("password", "username", "beth.anglin", "password", "beth.anglin-pw"))["access_token"].(string)
+	if err := e.inst.Delete("sys_user", e.ids["beth.anglin"]); err != nil {
+		t.Fatal(err)
+	}
+	wantUnauthenticated(t, e.call(t, "GET", "/api/now/table/incident", "bearer:"+tok, ""))
+	if got := e.lastLog(t, "Authentication"); got != "The session's or token's user no longer exists" {
+		t.Errorf("system log %q", got)
+	}
+}
+
+// TestClientAuthenticationSchemes: RFC 6749 §2.3.1 — the authorization
+// server MUST support HTTP Basic for client credentials and MAY accept them
+// in the body. Either way the same checks apply. Another Authorization
+// scheme at the API is refused and logged as such.
+func TestClientAuthenticationSchemes(t *testing.T) {
+	e := newEnv(t)
+	post := func(user, pass string, v url.Values) resp {
+		req, _ := http.NewRequest("POST", e.ts.URL+"/oauth_token.do", strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(user, pass)
+		return e.do(t, req)
+	}
+	form := url.Values{"grant_type": {"password"}, "username": {"beth.anglin"}, "password": {"beth.anglin-pw"}}
+	if r := post(inboundClient, "inbound-secret", form); r.status != 200 || r.body["access_token"] == nil {
+		t.Fatalf("client_secret_basic: %d %s", r.status, r.raw)
+	}
+	wantTokenError(t, e, post(inboundClient, "guess", form), "invalid_client: wrong client secret for OAuth client m365_inbound")
+	wantTokenError(t, e, e.form(t, "/oauth_token.do", url.Values{"grant_type": {"password"}, "username": {"beth.anglin"}, "password": {"beth.anglin-pw"}}),
+		"invalid_client: client_id is missing")
+	req, _ := http.NewRequest("GET", e.ts.URL+"/oauth_token.do", nil)
+	wantTokenError(t, e, e.do(t, req), "invalid_request: the token endpoint accepts POST only")
+
+	req, _ = http.NewRequest("GET", e.ts.URL+"/api/now/table/incident", nil)
+	req.Header.Set("Authorization", "Digest username=\"beth.anglin\"")
+	wantUnauthenticated(t, e.do(t, req))
+	if got := e.lastLog(t, "Authentication"); got != "Unsupported Authorization scheme" {
+		t.Errorf("system log %q", got)
+	}
+	req, _ = http.NewRequest("GET", e.ts.URL+"/api/now/table/incident", nil)
+	req.Header.Set("Authorization", "Basic !!!")
+	wantUnauthenticated(t, e.do(t, req))
+	if got := e.lastLog(t, "Authentication"); got != "Basic authentication header is malformed" {
+		t.Errorf("system log %q", got)
+	}
+}
+
+// TestLifespansAndSkewFallBackToDefaults: the entity's Access Token
+// Lifespan, Refresh Token Lifespan and Clock Skew are positive numbers of
+// seconds with defaults 1800, 8,640,000 and 300 (SND-EXTCLIENT, SND-OIDC).
+// A blank, non-numeric, zero or negative value is taken as the default
+// (the fake's reading; a zero lifespan would issue dead tokens).
+func TestLifespansAndSkewFallBackToDefaults(t *testing.T) {
+	cases := []struct {
+		in   string
+		want int
+	}{
+		{"", 1800}, {"soon", 1800}, {"0", 1800}, {"-5", 1800}, {"1", 1}, {"600", 600},
+	}
+	for _, c := range cases {
+		if got := atoiDefault(c.in, 1800); got != c.want {
+			t.Errorf("atoiDefault(%q) = %d, want %d", c.in, got, c.want)
+		}
+	}
+	e := newEnv(t)
+	ent, _ := e.inst.First("oauth_entity", "name=m365_inbound")
+	if _, err := e.inst.Update("oauth_entity", ent["sys_id"], map[string]string{"access_token_lifespan": "0"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.token(t, grantForm("password", "username", "beth.anglin", "password", "beth.anglin-pw")); r["expires_in"] != float64(1799) {
+		t.Fatalf("expires_in %v with a zero lifespan", r["expires_in"])
+	}
+}
+
+// TestAppGet: a scoped app reads one record through the cross-scope policy;
+// a missing sys_id is "not found", not an empty record.
+func TestAppGet(t *testing.T) {
+	e := newEnv(t)
+	admin, _ := e.inst.Caller("admin")
+	app, err := e.inst.App(GlobalScope, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ent, _ := e.inst.First("oauth_entity", "name=m365_inbound")
+	if rec, err := app.Get("oauth_entity", ent["sys_id"]); err != nil || rec["name"] != "m365_inbound" {
+		t.Fatalf("Get: %v %v", rec, err)
+	}
+	if _, err := app.Get("oauth_entity", "0000000000000000000000000000dead"); err != ErrNotFound {
+		t.Fatalf("missing record: %v", err)
+	}
+	if _, err := e.inst.CreateScope("x_acme_app", "Acme App", "1.0.0", "Acme", "enforcing", ""); err != nil {
+		t.Fatal(err)
+	}
+	acme, _ := e.inst.App("x_acme_app", admin)
+	if _, err := acme.Get("oauth_entity", ent["sys_id"]); !IsAccessError(err) {
+		t.Fatalf("Get without a privilege: %v", err)
+	}
+}
