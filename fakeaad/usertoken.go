@@ -137,6 +137,7 @@ func (s *Server) userToken(req *tokenRequest, d *directory, t *Tenant, tenantNam
 	in.refresh = !req.v2 || slices.Contains(scopes, "offline_access")
 	in.clientInfo = req.form.Get("client_info") == "1"
 	in.oidcEcho = oidcEcho(scopes)
+	in.fullScopeNames = slices.ContainsFunc(scopes, func(sc string) bool { return strings.Contains(sc, "/") })
 	in.nonce = si.nonce
 	in.authTime = si.authTime
 	in.grant = si
