@@ -17,6 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
@@ -318,5 +322,32 @@ func TestBlockedStates(t *testing.T) {
 		if r := env.post(t, "/"+contosoID+"/oauth2/v2.0/token", tc.form); r.status != 200 {
 			t.Errorf("%s: lifted but still %d %s", tc.block.State, r.status, r.raw)
 		}
+	}
+}
+
+// azidentity's ClientCertificateCredential, unmodified, on the fake's TLS
+// listener (reference/aad.md §5.2).
+func TestAzidentityClientCertificateCredential(t *testing.T) {
+	k := appCert(t)
+	env := newFlowEnv(t, true, withCertificate(k))
+	opts := &azidentity.ClientCertificateCredentialOptions{
+		ClientOptions:            azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: env.ts.URL + "/"}, Transport: env.ts.Client()},
+		DisableInstanceDiscovery: true,
+	}
+	cred, err := azidentity.NewClientCertificateCredential(contosoID, certID, []*x509.Certificate{k.Cert}, k.Private, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{wellknown.GraphResource + "/.default"}})
+	if err != nil {
+		t.Fatalf("azidentity: %v", err)
+	}
+	if _, c := decodeJWT(t, tok.Token); c["appid"] != certID || c["appidacr"] != "2" {
+		t.Errorf("claims %v", c)
+	}
+	other, _ := builtinKeys()
+	bad, _ := azidentity.NewClientCertificateCredential(contosoID, certID, []*x509.Certificate{other[0].Cert}, other[0].Private, opts)
+	if _, err := bad.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{wellknown.GraphResource + "/.default"}}); err == nil || !strings.Contains(err.Error(), "AADSTS700027") {
+		t.Errorf("unregistered certificate through azidentity: %v", err)
 	}
 }
