@@ -478,7 +478,13 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, ar *authReques
 	case s.dir.blocked("servicePrincipalDisabled", ar.app.AppID, "") != nil:
 		e = errAppDisabled(ar.app.AppID, ar.app.DisplayName)
 	default:
-		e = s.dir.userBlock(ar.app, u, "", false)
+		if e = s.dir.userBlock(ar.app, u, "", false); e != nil {
+			// The front channel has no invalid_grant: a sign-in the
+			// directory refuses comes back as access_denied.
+			cp := *e
+			cp.code = "access_denied"
+			e = &cp
+		}
 	}
 	needConsent := false
 	var upn string
