@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
@@ -173,10 +174,7 @@ func (s *Server) jwks(v2 bool) http.HandlerFunc {
 			}
 		}
 		s.mu.RLock()
-		b := s.keys.jwksV1
-		if v2 {
-			b = s.keys.jwksV2
-		}
+		b := s.keys.document(s.clock.Now(), v2)
 		s.mu.RUnlock()
 		discoveryHeaders(w.Header())
 		_, _ = w.Write(b)
@@ -271,8 +269,28 @@ var errorCodeNames = map[string]string{
 // Control-plane routes for signing keys.
 
 func (s *Server) adminKeys(w http.ResponseWriter, _ *http.Request) {
-	ids := s.SigningKeyIDs()
-	writeJSON(w, http.StatusOK, map[string]any{"published": ids, "signing": ids[len(ids)-1]})
+	writeJSON(w, http.StatusOK, map[string]any{"published": s.SigningKeyIDs(), "signing": s.ActiveSigningKeyID()})
+}
+
+// adminRollover schedules Entra's rollover: {"overlap": "24h"}.
+func (s *Server) adminRollover(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Overlap string `json:"overlap"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	d, perr := time.ParseDuration(req.Overlap)
+	if err != nil || perr != nil || d < 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `body must be {"overlap": "<Go duration, e.g. 24h>"}`})
+		return
+	}
+	kid, err := s.RolloverSigningKey(d)
+	if err != nil {
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"next": kid, "published": s.SigningKeyIDs(), "signing": s.ActiveSigningKeyID()})
 }
 
 func (s *Server) adminRotate(w http.ResponseWriter, r *http.Request) {

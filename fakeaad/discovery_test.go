@@ -124,39 +124,42 @@ func TestJWKS(t *testing.T) {
 			t.Fatalf("%s: %d", path, r.status)
 		}
 		keys := r.body["keys"].([]any)
-		if len(keys) != 1 {
+		// The signing key and the next one: Entra publishes ahead.
+		if len(keys) != 2 {
 			t.Fatalf("%s: %d keys", path, len(keys))
 		}
-		k := keys[0].(map[string]any)
-		der, err := base64.StdEncoding.DecodeString(toStrings(k["x5c"])[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha1.Sum(der)
-		thumb := base64.RawURLEncoding.EncodeToString(sum[:])
-		if k["kid"] != thumb || k["x5t"] != thumb {
-			t.Errorf("%s: kid %v x5t %v, want SHA-1 thumbprint %s", path, k["kid"], k["x5t"], thumb)
-		}
-		cert, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, _ := base64.RawURLEncoding.DecodeString(k["n"].(string))
-		if cert.Subject.CommonName != "accounts.accesscontrol.windows.net" {
-			t.Errorf("certificate subject %v", cert.Subject)
-		}
-		// go-jose rejects the whole set when x5c and n disagree.
-		if pub, ok := cert.PublicKey.(*rsa.PublicKey); !ok || new(big.Int).SetBytes(n).Cmp(pub.N) != 0 {
-			t.Errorf("%s: n does not match the certificate's key", path)
-		}
-		if k["kty"] != "RSA" || k["use"] != "sig" || k["e"] != "AQAB" {
-			t.Errorf("%s: key %v", path, k)
-		}
-		_, hasIssuer := k["issuer"]
-		if v2 := strings.Contains(path, "v2.0"); hasIssuer != v2 {
-			t.Errorf("%s: issuer present=%v", path, hasIssuer)
-		} else if v2 && k["issuer"] != env.ts.URL+"/{tenantid}/v2.0" {
-			t.Errorf("%s: issuer %v", path, k["issuer"])
+		for _, key := range keys {
+			k := key.(map[string]any)
+			der, err := base64.StdEncoding.DecodeString(toStrings(k["x5c"])[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha1.Sum(der)
+			thumb := base64.RawURLEncoding.EncodeToString(sum[:])
+			if k["kid"] != thumb || k["x5t"] != thumb {
+				t.Errorf("%s: kid %v x5t %v, want SHA-1 thumbprint %s", path, k["kid"], k["x5t"], thumb)
+			}
+			cert, err := x509.ParseCertificate(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, _ := base64.RawURLEncoding.DecodeString(k["n"].(string))
+			if cert.Subject.CommonName != "accounts.accesscontrol.windows.net" {
+				t.Errorf("certificate subject %v", cert.Subject)
+			}
+			// go-jose rejects the whole set when x5c and n disagree.
+			if pub, ok := cert.PublicKey.(*rsa.PublicKey); !ok || new(big.Int).SetBytes(n).Cmp(pub.N) != 0 {
+				t.Errorf("%s: n does not match the certificate's key", path)
+			}
+			if k["kty"] != "RSA" || k["use"] != "sig" || k["e"] != "AQAB" || k["cloud_instance_name"] != "microsoftonline.com" {
+				t.Errorf("%s: key %v", path, k)
+			}
+			_, hasIssuer := k["issuer"]
+			if v2 := strings.Contains(path, "v2.0"); hasIssuer != v2 {
+				t.Errorf("%s: issuer present=%v", path, hasIssuer)
+			} else if v2 && k["issuer"] != env.ts.URL+"/{tenantid}/v2.0" {
+				t.Errorf("%s: issuer %v", path, k["issuer"])
+			}
 		}
 	}
 }

@@ -514,7 +514,7 @@ func (s *Server) sign(c accessClaims) (string, error) { return s.signJSON(c, c.V
 // carry x5t in the header as well as kid.
 func (s *Server) signJSON(payload any, v1 bool) (string, error) {
 	s.mu.RLock()
-	k := s.keys.active()
+	k := s.keys.active(s.clock.Now())
 	s.mu.RUnlock()
 	header := map[string]string{"typ": "JWT", "alg": "RS256", "kid": k.KID}
 	if v1 {

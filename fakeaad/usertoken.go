@@ -173,7 +173,7 @@ func (s *Server) onBehalfOf(d *directory, t *Tenant, app *Application, assertion
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(assertion, claims, func(tok *jwt.Token) (any, error) {
 		kid, _ := tok.Header["kid"].(string)
-		if k := s.keys.byKID[kid]; k != nil {
+		if k := s.keys.verifier(kid, now); k != nil {
 			return &k.Private.PublicKey, nil
 		}
 		return nil, jwt.ErrTokenUnverifiable
@@ -304,7 +304,7 @@ func (s *Server) verifyOwnToken(tok string) (jwt.MapClaims, error) {
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(tok, claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
-		if k := s.keys.byKID[kid]; k != nil {
+		if k := s.keys.verifier(kid, s.clock.Now()); k != nil {
 			return &k.Private.PublicKey, nil
 		}
 		return nil, jwt.ErrTokenUnverifiable
