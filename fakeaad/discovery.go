@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,6 +16,9 @@ import (
 
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
+
+// msaTenantID is the tenant of Microsoft personal accounts.
+const msaTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 // discoveryHeaders are the headers Entra sends on metadata documents.
 func discoveryHeaders(h http.Header) {
@@ -63,7 +67,7 @@ func (s *Server) buildDiscovery(seg string, v2 bool) discoveryDoc {
 	base := s.publicURL + "/" + seg
 	region := new(string)
 	*region = "NA"
-	generic := seg == "common" || seg == "organizations"
+	generic := seg == "common" || seg == "organizations" || seg == "consumers"
 	if generic {
 		region = nil
 	}
@@ -83,8 +87,13 @@ func (s *Server) buildDiscovery(seg string, v2 bool) discoveryDoc {
 		RbacURL:                           "https://pas.windows.net",
 	}
 	issTenant := seg
-	if generic {
+	switch seg {
+	case "common", "organizations":
 		issTenant = "{tenantid}"
+	case "consumers":
+		// Personal accounts live in one tenant, whose id the consumers
+		// documents name as issuer (panva/wellknown entra-consumers).
+		issTenant = msaTenantID
 	}
 	if v2 {
 		d.TokenEndpoint = base + "/oauth2/v2.0/token"
@@ -122,7 +131,7 @@ func (s *Server) buildDiscovery(seg string, v2 bool) discoveryDoc {
 // "common"/"organizations" to themselves.
 func (s *Server) resolveSegment(seg string) (string, *stsError) {
 	low := strings.ToLower(seg)
-	if low == "common" || low == "organizations" {
+	if low == "common" || low == "organizations" || low == "consumers" {
 		return low, nil
 	}
 	s.mu.RLock()
@@ -204,7 +213,10 @@ func (s *Server) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 		if known {
 			known = false
 			for _, a := range aliases {
-				if strings.EqualFold(a, u.Host) {
+				// MSAL Python drops the port from the authorization
+				// endpoint it sends, so a port-less host matches the
+				// alias of the same name on any port.
+				if strings.EqualFold(a, u.Host) || (u.Port() == "" && strings.EqualFold(hostOnly(a), u.Hostname())) {
 					known = true
 				}
 			}
@@ -227,6 +239,14 @@ func (s *Server) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 			"aliases":           aliases,
 		}},
 	})
+}
+
+// hostOnly strips a port from host[:port].
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
 }
 
 // errorPage is what error_uri points at: a short explanation per code.

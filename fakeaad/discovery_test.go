@@ -163,3 +163,28 @@ func TestJWKS(t *testing.T) {
 		}
 	}
 }
+
+// /consumers serves metadata with the personal-account tenant as issuer;
+// instance discovery matches a host the client sent without its port, as
+// MSAL Python does (authorization_endpoint=https://127.0.0.1/…).
+func TestConsumersAndPortlessInstanceDiscovery(t *testing.T) {
+	env := newEnv(t, false)
+	r := env.get(t, "/consumers/v2.0/.well-known/openid-configuration")
+	if r.status != 200 || r.body["issuer"] != env.ts.URL+"/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0" ||
+		r.body["token_endpoint"] != env.ts.URL+"/consumers/oauth2/v2.0/token" {
+		t.Fatalf("consumers metadata: %d %s", r.status, r.raw)
+	}
+	if r.header.Get("x-ms-ests-server") == "" || strings.Contains(r.header.Get("x-ms-ests-server"), "fake") {
+		t.Errorf("x-ms-ests-server %q", r.header.Get("x-ms-ests-server"))
+	}
+	u, _ := url.Parse(env.ts.URL)
+	portless := "http://" + u.Hostname() + "/" + contosoID + "/oauth2/v2.0/authorize"
+	r = env.get(t, "/common/discovery/instance?api-version=1.0&authorization_endpoint="+url.QueryEscape(portless))
+	if r.status != 200 || !strings.Contains(r.raw, "tenant_discovery_endpoint") {
+		t.Errorf("port-less instance discovery: %d %s", r.status, r.raw)
+	}
+	other := "http://" + u.Hostname() + ":1/" + contosoID + "/oauth2/v2.0/authorize"
+	if r := env.get(t, "/common/discovery/instance?api-version=1.0&authorization_endpoint="+url.QueryEscape(other)); r.status != 400 || !strings.Contains(r.raw, "AADSTS50049") {
+		t.Errorf("another port is another instance: %d %s", r.status, r.raw)
+	}
+}
