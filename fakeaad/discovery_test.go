@@ -188,3 +188,28 @@ func TestConsumersAndPortlessInstanceDiscovery(t *testing.T) {
 		t.Errorf("another port is another instance: %d %s", r.status, r.raw)
 	}
 }
+
+// Every endpoint the discovery documents advertise answers (none is a
+// 404), on v1 and v2.
+func TestAdvertisedEndpointsAnswer(t *testing.T) {
+	env := newEnv(t, false)
+	for _, doc := range []string{"/" + contosoID + "/.well-known/openid-configuration", "/" + contosoID + "/v2.0/.well-known/openid-configuration"} {
+		d := env.get(t, doc).body
+		for _, field := range []string{"token_endpoint", "jwks_uri", "authorization_endpoint", "device_authorization_endpoint",
+			"end_session_endpoint", "userinfo_endpoint", "check_session_iframe", "kerberos_endpoint"} {
+			v, ok := d[field].(string)
+			if !ok {
+				continue
+			}
+			u, err := url.Parse(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// graph.microsoft.com is mapped to this fake, which serves Graph.
+			r := env.get(t, u.Path)
+			if r.status == 404 || r.status >= 500 {
+				t.Errorf("%s %s (%s): %d %s", doc, field, u.Path, r.status, r.raw)
+			}
+		}
+	}
+}
