@@ -21,6 +21,10 @@ type Tenant struct {
 	// ServicePrincipals are keyed by appId. Every tenant also holds the
 	// first-party principals implicitly.
 	ServicePrincipals map[string]*ServicePrincipal
+	// AppRoleAssignments and Grants are the tenant's consents: app roles
+	// granted to client principals and delegated permission grants.
+	AppRoleAssignments []*AppRoleAssignment
+	Grants             []*PermissionGrant
 }
 
 // Application is an app registration; it lives in its home tenant.
@@ -45,6 +49,19 @@ type Application struct {
 	GrantedAppRoles map[string][]string
 	Created         time.Time
 	firstParty      bool
+
+	// The rest of Graph's application resource (graph_model.go).
+	Description            string
+	Tags                   []string
+	AppRoles               []AppRole
+	Scopes                 []PermissionScope // api.oauth2PermissionScopes
+	RequiredResourceAccess []RequiredResourceAccess
+	ImplicitIDTokens       bool
+	ImplicitAccessTokens   bool
+	LogoutURL              string
+	SPARedirectURIs        []string
+	PublicRedirectURIs     []string
+	OptionalClaims         *OptionalClaims
 }
 
 // PasswordCredential is a client secret.
@@ -62,6 +79,7 @@ type ServicePrincipal struct {
 	AppID          string
 	DisplayName    string
 	AccountEnabled bool
+	Tags           []string
 }
 
 // User is a directory user who can sign in with a password.

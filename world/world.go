@@ -126,13 +126,13 @@ func Start(opts Options) (*World, error) {
 		}
 	}
 
-	serve := func(listen string, h http.Handler, hosts ...string) (string, error) {
+	serve := func(party, listen string, h http.Handler, hosts ...string) (string, error) {
 		if listen == "" {
 			listen = "127.0.0.1:0"
 		}
 		ln, err := net.Listen("tcp", listen)
 		if err != nil {
-			return "", err
+			return "", &ListenError{Party: party, Addr: listen, Err: err}
 		}
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		w.servers = append(w.servers, srv)
@@ -145,16 +145,16 @@ func Start(opts Options) (*World, error) {
 		}
 		return u, nil
 	}
-	if w.AADURL, err = serve(opts.AADListen, w.AAD, wellknown.LoginHost, wellknown.GraphHost); err != nil {
+	if w.AADURL, err = serve("fakeaad", opts.AADListen, w.AAD, wellknown.LoginHost, wellknown.GraphHost); err != nil {
 		w.Close()
 		return nil, err
 	}
-	if w.SnowURL, err = serve(opts.SnowListen, w.Snow, w.InstanceHost); err != nil {
+	if w.SnowURL, err = serve("fakesnow", opts.SnowListen, w.Snow, w.InstanceHost); err != nil {
 		w.Close()
 		return nil, err
 	}
 	if w.M365 != nil {
-		if w.M365URL, err = serve(opts.M365Listen, w.M365, wellknown.ConnectorHost, wellknown.AdminHost); err != nil {
+		if w.M365URL, err = serve("fakem365", opts.M365Listen, w.M365, wellknown.ConnectorHost, wellknown.AdminHost); err != nil {
 			w.Close()
 			return nil, err
 		}
@@ -177,6 +177,18 @@ func Start(opts Options) (*World, error) {
 	}
 	return w, nil
 }
+
+// ListenError says which fake could not listen where.
+type ListenError struct {
+	Party, Addr string
+	Err         error
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("%s cannot listen on %s: %v", e.Party, e.Addr, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
 
 // Close stops the fakes' listeners and waits for requests in flight.
 func (w *World) Close() error {
