@@ -106,7 +106,8 @@ type directory struct {
 	tenants  map[string]*Tenant      // by lower-case GUID
 	byDomain map[string]*Tenant      // by lower-case domain
 	apps     map[string]*Application // by lower-case appId, home registrations and first party
-	keys     []string                // published signing keys, last signs
+	keys     []string                // published signing keys
+	signer   string                  // the one of keys that signs
 	blocks   []Block                 // blocked states in force (blocked.go)
 }
 

@@ -16,9 +16,13 @@ import (
 // Fixture is the aad: section of a world fixture; fixtures/README.md
 // documents it for people.
 type Fixture struct {
-	// SigningKeys are "builtin-1".."builtin-3" or PEM bundles; the last one
-	// signs. Default: [builtin-1].
+	// SigningKeys are the published keys, "builtin-1".."builtin-3" or PEM
+	// bundles. Default: [builtin-1, builtin-2] — the signing key and the
+	// next one, as Entra always publishes ahead.
 	SigningKeys []string `yaml:"signingKeys,omitempty"`
+	// SigningKey is the one of SigningKeys that signs; default the first
+	// when SigningKeys is defaulted, the last when it is given.
+	SigningKey string `yaml:"signingKey,omitempty"`
 	// ConnectorSecret is the client secret of the support connector's own
 	// first-party app (default wellknown.ConnectorDefaultSecret).
 	ConnectorSecret string          `yaml:"connectorSecret,omitempty"`
@@ -133,9 +137,15 @@ func (f *Fixture) build() (*directory, error) {
 	for _, a := range firstPartyApps(secret) {
 		d.apps[strings.ToLower(a.AppID)] = a
 	}
-	d.keys = f.SigningKeys
+	d.keys, d.signer = f.SigningKeys, f.SigningKey
 	if len(d.keys) == 0 {
-		d.keys = []string{"builtin-1"}
+		d.keys = []string{"builtin-1", "builtin-2"}
+		if d.signer == "" {
+			d.signer = "builtin-1"
+		}
+	}
+	if d.signer == "" {
+		d.signer = d.keys[len(d.keys)-1]
 	}
 	for _, tf := range f.Tenants {
 		id, err := normGUID(tf.ID, "tenant id")
