@@ -154,6 +154,9 @@ func (s *Server) authorize(req *tokenRequest) (*mintInput, *stsError) {
 		}
 		return nil, errMissingServicePrincipal(app.AppID, t.ID)
 	}
+	if e := checkEnabled(app, sp); e != nil {
+		return nil, e
+	}
 
 	in := &mintInput{v2Endpoint: req.v2, tid: t.ID, clientAppID: app.AppID, clientOID: sp.ObjectID, appidacr: "0"}
 	if app.PublicClient {
@@ -225,8 +228,9 @@ func (s *Server) authorize(req *tokenRequest) (*mintInput, *stsError) {
 		cp.Roles = slices.Clone(u.Roles)
 		in.user = &cp
 		in.scp = scp
-	} else {
-		in.roles = slices.Clone(app.GrantedAppRoles[res.AppID])
+	}
+	if e := d.applyConsent(t, app, sp, res, in, req.form); e != nil {
+		return nil, e
 	}
 	return in, nil
 }
