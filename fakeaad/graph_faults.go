@@ -25,10 +25,7 @@ func (s *Server) faultBody(r *http.Request, h http.Header, status int) (string, 
 	if strings.HasPrefix(r.URL.Path, "/v1.0/") {
 		return graphFaultBody(r, h, status, s.clock.Now())
 	}
-	if status == http.StatusTooManyRequests {
-		return stsThrottled(s.clock.Now(), s.publicURL)
-	}
-	return stsErrorBody(s.clock.Now, s.publicURL)(status)
+	return stsFault(h, status, s.clock.Now(), s.publicURL)
 }
 
 // graphFaultBody follows Graph's documented shapes; the 429 body is the
@@ -69,15 +66,23 @@ func graphFaultBody(r *http.Request, h http.Header, status int, now time.Time) (
 	return "application/json", b
 }
 
-// stsThrottled is Entra's throttling answer: AADSTS90055
-// (reference-error-codes.md: "TenantThrottlingError - There are too many
-// incoming requests").
-func stsThrottled(now time.Time, publicURL string) (string, []byte) {
+// stsFault is an injected STS error with the STS's headers. Throttling is
+// AADSTS90055 (reference-error-codes.md: "TenantThrottlingError - There are
+// too many incoming requests"); 5xx is AADSTS90033 (transient) and other
+// 4xx a plain invalid_request.
+func stsFault(h http.Header, status int, now time.Time, publicURL string) (string, []byte) {
+	code, n, text := "temporarily_unavailable", 90033, "A transient error has occurred. Please try again."
+	switch {
+	case status == http.StatusTooManyRequests:
+		n, text = 90055, "There are too many incoming requests. This exception is thrown for blocked tenants."
+	case status < 500:
+		code, n, text = "invalid_request", 90000, fmt.Sprintf("The request was refused with HTTP %d (fault injected by m365snow).", status)
+	}
 	trace := uuid.NewString()
 	ts := now.UTC().Format("2006-01-02 15:04:05Z")
-	const n, text = 90055, "There are too many incoming requests. This exception is thrown for blocked tenants."
+	noStore(h, trace)
 	b, _ := json.Marshal(map[string]any{
-		"error":             "temporarily_unavailable",
+		"error":             code,
 		"error_description": fmt.Sprintf("AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s", n, text, trace, trace, ts),
 		"error_codes":       []int{n},
 		"timestamp":         ts,
