@@ -45,7 +45,7 @@ type Instance struct {
 	mu         sync.RWMutex
 	tables     map[string]*tableData
 	tokens     map[string]*oauthToken
-	sessions   map[string]string      // JSESSIONID → user sys_id
+	sessions   map[string]uiSession   // JSESSIONID → session (session.go)
 	jtis       map[string]struct{}    // seen JWT ids (JTI verification)
 	apis       map[string]scriptedAPI // "namespace/api" → scripted REST API
 	secVersion int
@@ -90,7 +90,7 @@ func New(opts Options) (*Instance, error) {
 		maxBody:   opts.MaxBodyBytes,
 		tables:    map[string]*tableData{},
 		tokens:    map[string]*oauthToken{},
-		sessions:  map[string]string{},
+		sessions:  map[string]uiSession{},
 		jtis:      map[string]struct{}{},
 		apis:      map[string]scriptedAPI{},
 		roleMemo:  map[string]roleMemo{},
@@ -446,6 +446,7 @@ func (i *Instance) routes() *mux.Router {
 	r := mux.NewRouter()
 	r.HandleFunc("/login.do", i.login).Methods(http.MethodPost)
 	r.HandleFunc("/logout.do", i.logout)
+	r.HandleFunc("/navpage.do", i.navpage).Methods(http.MethodGet)
 	r.HandleFunc("/oauth_token.do", i.oauthToken)
 	for _, prefix := range []string{"/api/now/table", "/api/now/v1/table", "/api/now/v2/table"} {
 		r.HandleFunc(prefix+"/{table}", i.authenticated(i.tableCollection)).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
@@ -506,6 +507,7 @@ func (i *Instance) scriptedAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		ctx = withCaller(ctx, caller)
+		i.loggedIn(w, r)
 	}
 	r2 := r.Clone(ctx)
 	r2.URL.Path = "/" + strings.Join(parts[2:], "/")
