@@ -218,7 +218,7 @@ func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Ca
 	offset, limit := intParam(q, "sysparm_offset", 0), intParam(q, "sysparm_limit", 10000)
 	if i.aclAllowsLocked(c, table, OpRead) {
 		rd := readerFor(c)
-		selected := i.selectCachedLocked(rd, td, nameValueQuery(q, td.def))
+		selected := i.selectCachedLocked(rd, td, i.bindQueryLocked(c, nameValueQuery(q, td.def)))
 		rows := make([]Record, 0, len(selected))
 		for _, rec := range selected {
 			if i.canSeeRowLocked(c, td.def, rec) {
