@@ -108,7 +108,14 @@ func (i *Instance) authenticate(r *http.Request) (*Caller, *authFailure) {
 		if i.Property(PropBasicAuthAllowed) == "false" {
 			return nil, &authFailure{"Authentication", fmt.Sprintf("Basic authentication refused for user %s: inbound basic authentication is disallowed (%s=false)", user, PropBasicAuthAllowed), ""}
 		}
-		return i.checkPassword(user, pass, "basic")
+		c, fail := i.checkPassword(user, pass, "basic")
+		if fail == nil {
+			fail = i.basicRestriction(c)
+		}
+		if fail != nil {
+			return nil, fail
+		}
+		return c, nil
 	case strings.HasPrefix(h, "Bearer "):
 		tok := strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 		i.mu.RLock()

@@ -325,4 +325,5 @@ var baseRoles = []struct {
 	{"user_admin", "Manages users, groups and roles", nil},
 	{"oauth_admin", "Manages OAuth application registries", nil},
 	{"snc_internal", "Internal user (implicit for every signed-in user here)", nil},
+	{"snc_basic_auth_api_access", "Basic authentication allowed while the basic authentication restriction is enforced", nil},
 }

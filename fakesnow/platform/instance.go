@@ -368,10 +368,13 @@ func (i *Instance) SetProperty(name, value string) error {
 
 // Properties the platform reads.
 const (
-	// PropBasicAuthAllowed answers the guide's Question 1. It is this
-	// project's modelled switch (ServiceNow spreads the same decision over
-	// inbound authentication profiles): "false" refuses Authorization: Basic
-	// and the OAuth password grant on every inbound call.
+	// PropBasicAuthAllowed answers the guide's Question 1 for worlds. It is
+	// this project's alias, not a ServiceNow property: "false" stands for an
+	// instance whose REST API access policies admit no Basic authentication
+	// profile and no password grant, and refuses Authorization: Basic and
+	// the OAuth password grant on every inbound call. The platform's own
+	// switch is PropBasicAuthRestrictionEnforce (basicauth.go), which
+	// exempts Web-service-access-only accounts (docs/fidelity.md).
 	PropBasicAuthAllowed = "m365snow.inbound.basic_auth.allowed"
 	// PropClientCredentials enables the inbound client_credentials grant.
 	PropClientCredentials = "glide.oauth.inbound.client.credential.grant_type.enabled"

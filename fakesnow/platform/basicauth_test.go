@@ -1,0 +1,50 @@
+package platform
+
+import "testing"
+
+// TestBasicAuthRestriction models ServiceNow's "Basic authentication
+// restriction" (ServiceNowDocs platform-security/authentication/
+// basic-auth-restriction.md): enforcing blocks Basic requests unless the
+// account is Web Services Access Only or holds snc_basic_auth_api_access;
+// tracking mode blocks nothing.
+func TestBasicAuthRestriction(t *testing.T) {
+	e := newEnv(t)
+	if err := e.inst.GrantRole(e.ids["david.miller"], RoleBasicAuthAPIAccess); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		enforce, user string
+		status        int
+	}{
+		{"false", "beth.anglin", 200},
+		{"false", "admin", 200},
+		{"true", "beth.anglin", 401},
+		{"true", "admin", 401},            // admin holds no exemption of its own
+		{"true", "m365.integration", 200}, // Web service access only
+		{"true", "david.miller", 200},     // snc_basic_auth_api_access
+	}
+	for _, c := range cases {
+		if err := e.inst.SetProperty(PropBasicAuthRestrictionEnforce, c.enforce); err != nil {
+			t.Fatal(err)
+		}
+		r := e.call(t, "GET", "/api/now/table/incident?sysparm_limit=1", c.user, "")
+		if r.status != c.status {
+			t.Errorf("enforce=%s %s: %d, want %d", c.enforce, c.user, r.status, c.status)
+			continue
+		}
+		if c.status == 401 {
+			wantUnauthenticated(t, r)
+			if got := e.lastLog(t, "Authentication"); got != "Basic authentication refused for user "+c.user+": the basic authentication restriction is enforced (glide.authenticate.basic_auth.restriction.enforce=true) and the account is neither Web service access only nor granted snc_basic_auth_api_access" {
+				t.Errorf("log %q", got)
+			}
+		}
+	}
+	// The UI is not Basic authentication.
+	if err := e.inst.SetProperty(PropBasicAuthRestrictionEnforce, "true"); err != nil {
+		t.Fatal(err)
+	}
+	sid, _ := e.uiLogin(t, "beth.anglin")
+	if r := e.call(t, "GET", "/api/now/table/incident?sysparm_limit=1", "cookie:"+sid, ""); r.status != 200 {
+		t.Errorf("UI session under enforcement: %d", r.status)
+	}
+}
