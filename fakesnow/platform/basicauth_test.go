@@ -48,3 +48,29 @@ func TestBasicAuthRestriction(t *testing.T) {
 		t.Errorf("UI session under enforcement: %d", r.status)
 	}
 }
+
+// TestOutOfBoxSysIDs: the admin user and the base roles clients look up
+// by sys_id have their out-of-box ids (oob_ids.go gives the sources).
+func TestOutOfBoxSysIDs(t *testing.T) {
+	e := newEnv(t)
+	cases := []struct{ table, query, want string }{
+		{"sys_user", "user_name=admin", "6816f79cc0a8016401c5a33be04be441"},
+		{"sys_user_role", "name=admin", "2831a114c611228501d4ea6c309d626d"},
+		{"sys_user_role", "name=itil", "282bf1fac6112285017366cb5f867469"},
+	}
+	for _, c := range cases {
+		rec, err := e.inst.First(c.table, c.query)
+		if err != nil || rec["sys_id"] != c.want {
+			t.Errorf("%s %s: sys_id %q, want %s", c.table, c.query, rec["sys_id"], c.want)
+		}
+	}
+	// A client written against a real instance reads admin by its id.
+	r := e.call(t, "GET", "/api/now/table/sys_user/6816f79cc0a8016401c5a33be04be441?sysparm_fields=user_name", "beth.anglin", "")
+	if r.status != 200 || r.record()["user_name"] != "admin" {
+		t.Errorf("admin by sys_id: %d %s", r.status, r.raw)
+	}
+	// Other users get fresh random ids.
+	if e.ids["beth.anglin"] == e.ids["admin"] || !ValidSysID(e.ids["beth.anglin"]) {
+		t.Errorf("beth.anglin's id %q", e.ids["beth.anglin"])
+	}
+}

@@ -167,7 +167,9 @@ func (i *Instance) insertLocked(table string, values map[string]string, actor, s
 	id := values["sys_id"]
 	switch {
 	case id == "":
-		id = newSysID()
+		if id = i.oobSysIDLocked(table, values); id == "" {
+			id = newSysID()
+		}
 	case !system && !ValidSysID(id):
 		return nil, &ValueError{"sys_id", fmt.Sprintf("%q is not a 32-character sys_id", id)}
 	}
