@@ -74,3 +74,18 @@ func TestOutOfBoxSysIDs(t *testing.T) {
 		t.Errorf("beth.anglin's id %q", e.ids["beth.anglin"])
 	}
 }
+
+// TestUnknownSysparmIgnored: sysparm_* parameters the Table API does not
+// know change nothing (reference/servicenow.md §2.2: the Backstage
+// plugin's sysparm_count=true is simply ignored), and are not taken for
+// name=value field filters.
+func TestUnknownSysparmIgnored(t *testing.T) {
+	e := newEnv(t)
+	base := e.call(t, "GET", "/api/now/table/incident?sysparm_fields=number", "beth.anglin", "")
+	for _, extra := range []string{"&sysparm_count=true", "&sysparm_nonsense=1", "&sysparm_query_category=reports", "&sysparm_number=INC0010002"} {
+		r := e.call(t, "GET", "/api/now/table/incident?sysparm_fields=number"+extra, "beth.anglin", "")
+		if r.status != 200 || len(r.result()) != len(base.result()) || r.header.Get("X-Total-Count") != "3" {
+			t.Errorf("%s: %d, %d rows, X-Total-Count %s", extra, r.status, len(r.result()), r.header.Get("X-Total-Count"))
+		}
+	}
+}
