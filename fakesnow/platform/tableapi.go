@@ -99,6 +99,10 @@ func (i *Instance) renderLocked(rd *reader, td *tableData, rec Record, v view, n
 			continue // invalid names are ignored
 		}
 		val, _ := get(name) // passwords read as secretValue
+		if isJournal(f) && strings.IndexByte(name, '.') < 0 {
+			out = append(out, i.journalMemberLocked(td, rec, f, name, v))
+			continue
+		}
 		if strings.IndexByte(name, '.') >= 0 {
 			// Dot-walked fields come back flat under their dotted name.
 			if v.display != "false" {
