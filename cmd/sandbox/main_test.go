@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -73,6 +74,9 @@ func execute(t *testing.T, steps []call) []map[string]any {
 		}
 		if c.Session && session != nil {
 			req.AddCookie(session)
+			if !c.Token {
+				req.Header.Set("X-UserToken", vars["G_CK"])
+			}
 		}
 		if c.Bearer != "" {
 			req.Header.Set("Authorization", "Bearer "+vars[c.Bearer])
@@ -98,6 +102,13 @@ func execute(t *testing.T, steps []call) []map[string]any {
 			if session == nil {
 				t.Fatalf("step %d: no session cookie", i+1)
 			}
+		}
+		if c.Token {
+			m := regexp.MustCompile(`g_ck = '([^']+)'`).FindSubmatch(b)
+			if m == nil {
+				t.Fatalf("step %d: no g_ck in %s", i+1, b)
+			}
+			vars["G_CK"] = string(m[1])
 		}
 		if c.Capture != "" {
 			tok, _ := js["access_token"].(string)
