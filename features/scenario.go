@@ -25,9 +25,11 @@ type suiteConfig struct {
 	// connectorURL is an external connector build; empty means fakem365
 	// in each scenario's world.
 	connectorURL string
-	// Fixed listen addresses of fakeaad and fakesnow, which an external
-	// connector must be able to reach.
-	aadListen, snowListen string
+	// fronts serve the current world's Azure AD and instance at the fixed
+	// addresses an external connector reaches for the whole run (vendor.go); ledger counts what ran and
+	// what was skipped, and why.
+	fronts *fronts
+	ledger *skipLedger
 }
 
 // scenario is the state of one running scenario.

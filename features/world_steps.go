@@ -25,6 +25,9 @@ func worldSteps(s *godog.ScenarioContext) {
 	s.Step(`^(\d+) (minutes|hours|days) pass$`, timePasses)
 	s.After(func(ctx context.Context, _ *godog.Scenario, _ error) (context.Context, error) {
 		if sc, ok := ctx.Value(scenarioKey{}).(*scenario); ok && sc.w != nil {
+			if sc.cfg.fronts != nil {
+				sc.cfg.fronts.use(nil)
+			}
 			_ = sc.w.Close()
 		}
 		return ctx, nil
@@ -51,7 +54,10 @@ func startWorld(ctx context.Context, name, snow string) error {
 	}
 	opts := world.Options{Fixture: f}
 	if sc.external {
-		opts.ConnectorURL, opts.AADListen, opts.SnowListen = sc.cfg.connectorURL, sc.cfg.aadListen, sc.cfg.snowListen
+		// The world listens on :0; the run's fronts at the fixed
+		// addresses pass the connector's requests to it.
+		opts.ConnectorURL = sc.cfg.connectorURL
+		opts.Listening = sc.cfg.fronts.use
 		// The connector build keeps wall-clock time and checks token
 		// lifetimes against it: the fakes must agree with it.
 		opts.Clock = &clock.Offset{}

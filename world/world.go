@@ -19,6 +19,7 @@ import (
 	"github.com/m365snow/m365snow/fakem365"
 	"github.com/m365snow/m365snow/fakesnow"
 	"github.com/m365snow/m365snow/internal/clock"
+	"github.com/m365snow/m365snow/internal/faults"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/hostmap"
 	"github.com/m365snow/m365snow/internal/wellknown"
@@ -36,7 +37,11 @@ type Options struct {
 	// fakem365: connector.rave.microsoft.com and admin.microsoft.com are
 	// mapped to it and no fakem365 starts.
 	ConnectorURL string
-	Logger       *slog.Logger
+	// Listening, when set, is called once the fakes listen and before an
+	// external connector is provisioned: the features' vendor mode routes
+	// the connector's fixed addresses to this world there.
+	Listening func(*World)
+	Logger    *slog.Logger
 }
 
 // World is three running fakes.
@@ -45,7 +50,12 @@ type World struct {
 	AAD   *fakeaad.Server
 	Snow  *fakesnow.Server
 	M365  *fakem365.Server // nil when driving an external connector
-	Hosts *hostmap.Map
+	// ConnectorFaults, when driving an external connector, are injected at
+	// the world's gateway in front of it: the app and the harness see the
+	// answer a faulty connector would give, without any fault inside the
+	// build (Induce's m365: faults land here).
+	ConnectorFaults *faults.Set
+	Hosts           *hostmap.Map
 	// Client reaches every party by its real host name.
 	Client *http.Client
 	// Listen URLs of the fakes.
@@ -62,6 +72,9 @@ type World struct {
 	M365Fixture *fakem365.Fixture
 
 	servers []*http.Server
+	// transport is this world's alone: no connection outlives the world
+	// or is shared with another one on a reused port.
+	transport *http.Transport
 	// passwords from the fixture, for inducements signed as a user.
 	aadPasswords, snowPasswords map[string]string
 }
@@ -84,8 +97,9 @@ func Start(opts Options) (*World, error) {
 		}
 		w.Clock = clock.NewManual(start)
 	}
-	w.Client = w.Hosts.Client(nil)
-	transport := &hostmap.Transport{Map: w.Hosts}
+	w.transport = http.DefaultTransport.(*http.Transport).Clone()
+	w.Client = w.Hosts.Client(w.transport)
+	transport := &hostmap.Transport{Map: w.Hosts, Base: w.transport}
 	log := opts.Logger
 
 	af, err := fakeaad.ParseFixture(&f.AAD)
@@ -153,13 +167,24 @@ func Start(opts Options) (*World, error) {
 		w.Close()
 		return nil, err
 	}
+	if opts.Listening != nil {
+		opts.Listening(w)
+	}
 	if w.M365 != nil {
 		if w.M365URL, err = serve(opts.M365Listen, w.M365, wellknown.ConnectorHost, wellknown.AdminHost); err != nil {
 			w.Close()
 			return nil, err
 		}
 	} else {
-		w.M365URL = strings.TrimRight(opts.ConnectorURL, "/")
+		gateway, err := w.connectorGateway(strings.TrimRight(opts.ConnectorURL, "/"))
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		if w.M365URL, err = serve("", gateway); err != nil {
+			w.Close()
+			return nil, err
+		}
 		for _, h := range []string{wellknown.ConnectorHost, wellknown.AdminHost} {
 			if err := w.Hosts.Set(h, w.M365URL); err != nil {
 				w.Close()
@@ -186,5 +211,6 @@ func (w *World) Close() error {
 	for _, s := range w.servers {
 		errs = append(errs, s.Shutdown(ctx))
 	}
+	w.transport.CloseIdleConnections()
 	return errors.Join(errs...)
 }
