@@ -39,6 +39,8 @@ type scenario struct {
 	// external: the world drives a connector build outside this process,
 	// whose content (articles, service health) is its own.
 	external bool
+	// vendorSkip, when set, is why vendor mode skips this scenario.
+	vendorSkip string
 
 	mu       sync.Mutex
 	vars     map[string]string       // ${name} values recorded by steps
