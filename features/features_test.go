@@ -63,7 +63,10 @@ func TestFeaturesAgainstAnExternalConnector(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	connector, err := fakem365.New(fakem365.Options{Transport: &hostmap.Transport{Map: hosts}, Fixture: vendorContent(t)})
+	// M365SNOW_TEST_MUTANT (set only by TestSuiteKillsMutants) makes the
+	// stranger one of fakem365's deliberately broken variants.
+	connector, err := fakem365.New(fakem365.Options{Transport: &hostmap.Transport{Map: hosts}, Fixture: vendorContent(t),
+		Mutant: fakem365.Mutant(os.Getenv("M365SNOW_TEST_MUTANT"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,5 +184,6 @@ func initScenario(cfg suiteConfig) func(*godog.ScenarioContext) {
 		incidentSteps(s)
 		inboundSteps(s)
 		troubleshootingSteps(s)
+		timeSteps(s)
 	}
 }

@@ -69,6 +69,9 @@ func startWorld(ctx context.Context, name, snow string) error {
 		// The connector build keeps wall-clock time and checks token
 		// lifetimes against it: the fakes must agree with it.
 		opts.Clock = &clock.Offset{}
+		// The instance keeps a clock of its own, which the suite moves
+		// so that the tokens it issued to the connector expire.
+		opts.InstanceClock = &clock.Offset{}
 	}
 	w, err := world.Start(opts)
 	if err != nil {

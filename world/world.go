@@ -31,6 +31,10 @@ type Options struct {
 	// Clock is shared by the three fakes. Nil means a Manual clock at the
 	// fixture's clock (or clock.Epoch): frozen until a test moves it.
 	Clock clock.Adjustable
+	// InstanceClock, when set, is fakesnow's alone: the features' vendor
+	// mode moves the instance's time (its tokens expire) while Azure AD
+	// stays on the wall clock an external connector keeps. Nil means Clock.
+	InstanceClock clock.Adjustable
 	// Listen addresses; empty means 127.0.0.1:0.
 	AADListen, SnowListen, M365Listen string
 	// ConnectorURL, when set, is a connector build to drive instead of
@@ -47,9 +51,11 @@ type Options struct {
 // World is three running fakes.
 type World struct {
 	Clock clock.Adjustable
-	AAD   *fakeaad.Server
-	Snow  *fakesnow.Server
-	M365  *fakem365.Server // nil when driving an external connector
+	// InstanceClock is fakesnow's clock (Clock unless Options said otherwise).
+	InstanceClock clock.Adjustable
+	AAD           *fakeaad.Server
+	Snow          *fakesnow.Server
+	M365          *fakem365.Server // nil when driving an external connector
 	// ConnectorFaults, when driving an external connector, are injected at
 	// the world's gateway in front of it: the app and the harness see the
 	// answer a faulty connector would give, without any fault inside the
@@ -97,6 +103,10 @@ func Start(opts Options) (*World, error) {
 		}
 		w.Clock = clock.NewManual(start)
 	}
+	w.InstanceClock = opts.InstanceClock
+	if w.InstanceClock == nil {
+		w.InstanceClock = w.Clock
+	}
 	w.transport = http.DefaultTransport.(*http.Transport).Clone()
 	w.Client = w.Hosts.Client(w.transport)
 	transport := &hostmap.Transport{Map: w.Hosts, Base: w.transport}
@@ -129,7 +139,7 @@ func Start(opts Options) (*World, error) {
 			w.snowPasswords[u.UserName] = u.Password
 		}
 	}
-	if w.Snow, err = fakesnow.New(fakesnow.Options{Clock: w.Clock, Transport: transport, Fixture: sf, Logger: log}); err != nil {
+	if w.Snow, err = fakesnow.New(fakesnow.Options{Clock: w.InstanceClock, Transport: transport, Fixture: sf, Logger: log}); err != nil {
 		return nil, err
 	}
 	w.InstanceURL = w.Snow.URL()
