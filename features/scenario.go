@@ -24,9 +24,11 @@ type suiteConfig struct {
 	// connectorURL is an external connector build; empty means fakem365
 	// in each scenario's world.
 	connectorURL string
-	// Fixed listen addresses of fakeaad and fakesnow, which an external
-	// connector must be able to reach.
-	aadListen, snowListen string
+	// fronts serve the current world's Azure AD and instance at the fixed
+	// addresses an external connector reaches for the whole run (vendor.go); ledger counts what ran and
+	// what was skipped, and why.
+	fronts *fronts
+	ledger *skipLedger
 }
 
 // scenario is the state of one running scenario.
@@ -36,6 +38,8 @@ type scenario struct {
 	// external: the world drives a connector build outside this process,
 	// whose content (articles, service health) is its own.
 	external bool
+	// vendorSkip, when set, is why vendor mode skips this scenario.
+	vendorSkip string
 
 	mu       sync.Mutex
 	vars     map[string]string           // ${name} values recorded by steps

@@ -95,6 +95,15 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 		table(rows)
 	}
 
+	// A vendor's connector build reads the directory with this app
+	// (fakem365/CONTRACT.md, "The connector's own app registration").
+	connectorSecret := w.AADFixture.ConnectorSecret
+	if connectorSecret == "" {
+		connectorSecret = wellknown.ConnectorDefaultSecret
+	}
+	p("\nSupport connector's own app registration, in every tenant (name, client id, secret, resource)\n")
+	table([][]string{{wellknown.ConnectorName, wellknown.ConnectorAppID, connectorSecret, wellknown.ConnectorResource}})
+
 	rows = nil
 	// The instance's records, not the fixture's: a troubleshooting world
 	// may have changed them.

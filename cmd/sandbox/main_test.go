@@ -14,6 +14,7 @@ import (
 
 	"github.com/m365snow/m365snow/fixtures"
 	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/wellknown"
 	"github.com/m365snow/m365snow/world"
 )
 
@@ -270,5 +271,24 @@ func TestTroubleshootingWorlds(t *testing.T) {
 	}
 	if n < 17 {
 		t.Errorf("%d troubleshooting worlds; the guide has 16 rows and the cross-scope note", n)
+	}
+}
+
+// TestPrintsTheConnectorsOwnAppRegistration: a vendor's connector reads
+// the directory with the support connector's own app, so the sandbox
+// prints its client id and secret (fakem365/CONTRACT.md).
+func TestPrintsTheConnectorsOwnAppRegistration(t *testing.T) {
+	_, out := start(t, "integrated-basic")
+	want := "Support connector's own app registration"
+	i := strings.Index(out, want)
+	if i < 0 {
+		t.Fatalf("the sandbox does not print %q:\n%s", want, out)
+	}
+	section := out[i:]
+	section = section[:strings.Index(section, "\n\n")]
+	for _, v := range []string{wellknown.ConnectorAppID, wellknown.ConnectorDefaultSecret, wellknown.ConnectorResource} {
+		if !strings.Contains(section, v) {
+			t.Errorf("the connector's app registration lacks %s:\n%s", v, section)
+		}
 	}
 }
