@@ -48,7 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	snowListen := fs.String("snow-listen", "127.0.0.1:8080", "address of the ServiceNow instance (fakesnow)")
 	aadListen := fs.String("aad-listen", "127.0.0.1:8081", "address of Azure AD and Microsoft Graph (fakeaad)")
 	m365Listen := fs.String("m365-listen", "127.0.0.1:8082", "address of the Microsoft 365 admin portal and support connector (fakem365)")
-	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (debug logs every request)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error (info logs one line per request, after it is answered)")
+	logFormat := fs.String("log-format", "text", "text (key=value) or json (one object a line)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `sandbox runs fakeaad, fakesnow and fakem365 together with a shipped world
 and prints the users, secrets and curl commands to try it.
@@ -84,7 +85,7 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 		}
 		return 0
 	}
-	flags := serve.Flags{LogLevel: *logLevel}
+	flags := serve.Flags{LogLevel: *logLevel, LogFormat: *logFormat}
 	log, err := flags.Logger(stderr)
 	if err != nil {
 		return fail(2, err)
@@ -108,7 +109,8 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	if err != nil {
 		return fail(1, err)
 	}
-	log.Info("sandbox ready", "world", *worldName, "startup", time.Since(started))
+	log.Info("sandbox ready", "world", *worldName, "fakesnow", w.SnowURL, "fakeaad", w.AADURL, "fakem365", w.M365URL,
+		"journal", w.SnowURL+"/__admin/requests", "startup", time.Since(started))
 	describe(stdout, path.Base(strings.TrimSuffix(*worldName, ".yaml")), f, w)
 	if ready != nil {
 		ready(w)

@@ -127,7 +127,6 @@ func (i *Instance) Clock() clock.Clock { return i.clock }
 
 // ServeHTTP implements http.Handler.
 func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	i.log.Debug("request", "method", r.Method, "path", r.URL.Path)
 	r.Body = http.MaxBytesReader(w, r.Body, i.maxBody)
 	i.router.ServeHTTP(w, r)
 }
