@@ -131,6 +131,8 @@ func runSuite(t *testing.T, cfg suiteConfig, progressOnly bool) {
 		opts.Concurrency = 1
 		opts.Tags = joinTags(opts.Tags, "~@reference-connector")
 	}
+	// testdata/report holds the report tests' fixture, failures included.
+	opts.Tags = joinTags(opts.Tags, "~@report-fixture")
 	if progressOnly {
 		opts.Format = "progress"
 	}
@@ -140,9 +142,20 @@ func runSuite(t *testing.T, cfg suiteConfig, progressOnly bool) {
 	if len(opts.Paths) == 0 {
 		opts.Paths = []string{"."}
 	}
+	format, files, err := splitFormats(opts.Format) // report.go writes junit:, cucumber: and html:
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Format = format
 	checkOptions(t, &opts)
-	suite := godog.TestSuite{Name: "m365snow", ScenarioInitializer: initScenario(cfg), Options: &opts}
-	if status := suite.Run(); status != 0 {
+	rep := newRunReport(files)
+	initialize := initScenario(cfg)
+	suite := godog.TestSuite{Name: "m365snow", ScenarioInitializer: func(s *godog.ScenarioContext) { initialize(s); rep.register(s) }, Options: &opts}
+	status := suite.Run()
+	if err := rep.write(); err != nil {
+		t.Error(err)
+	}
+	if status != 0 {
 		t.Fatalf("godog exited with status %d", status)
 	}
 }
