@@ -18,13 +18,16 @@ type Filter struct {
 	Status int
 	// Since and Until bound Entry.Time (inclusive), on the fake's clock.
 	Since, Until time.Time
+	// After selects entries recorded after the one with this Seq, for
+	// polling: ?after=<the last seq seen>.
+	After uint64
 	// Limit keeps only the last Limit entries selected.
 	Limit int
 }
 
 // FilterParams documents the query parameters ParseFilter reads, for
 // error messages and docs.
-const FilterParams = "party, method, path (a prefix), status (401 or 4xx), since and until (RFC 3339), limit (the last N)"
+const FilterParams = "party, method, path (a prefix), status (401 or 4xx), since and until (RFC 3339), after (a seq), limit (the last N)"
 
 // ParseFilter reads a filter from query parameters:
 //
@@ -33,7 +36,7 @@ func ParseFilter(q url.Values) (Filter, error) {
 	var f Filter
 	for k := range q {
 		switch k {
-		case "party", "method", "path", "status", "since", "until", "limit":
+		case "party", "method", "path", "status", "since", "until", "after", "limit":
 		default:
 			return f, fmt.Errorf("unknown filter %q; filters are %s", k, FilterParams)
 		}
@@ -62,6 +65,13 @@ func ParseFilter(q url.Values) (Filter, error) {
 			*t.dst = tm
 		}
 	}
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return f, fmt.Errorf("after %q: want the seq of an entry", v)
+		}
+		f.After = n
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -80,7 +90,8 @@ func (f *Filter) matches(r *record) bool {
 		f.Status >= 100 && r.status != f.Status,
 		f.Status > 0 && f.Status < 10 && r.status/100 != f.Status,
 		!f.Since.IsZero() && r.at.Before(f.Since),
-		!f.Until.IsZero() && r.at.After(f.Until):
+		!f.Until.IsZero() && r.at.After(f.Until),
+		r.seq <= f.After:
 		return false
 	}
 	return true

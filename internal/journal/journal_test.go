@@ -77,6 +77,8 @@ func TestFilters(t *testing.T) {
 		{"until=2026-03-02T09:01:00Z", "1 2"},
 		{"party=fakesnow&method=GET", "3"},
 		{"limit=2", "4 5"},
+		{"after=3", "4 5"},
+		{"after=3&limit=1", "5"},
 	}
 	for _, tc := range tests {
 		q, _ := url.ParseQuery(tc.query)
@@ -92,7 +94,7 @@ func TestFilters(t *testing.T) {
 			t.Errorf("?%s selects %v, want %s", tc.query, got, tc.want)
 		}
 	}
-	for _, bad := range []string{"status=99", "status=6xx", "status=abc", "since=yesterday", "limit=0", "colour=red"} {
+	for _, bad := range []string{"status=99", "status=6xx", "status=abc", "since=yesterday", "limit=0", "after=-1", "colour=red"} {
 		q, _ := url.ParseQuery(bad)
 		if _, err := ParseFilter(q); err == nil {
 			t.Errorf("?%s accepted", bad)
