@@ -23,6 +23,7 @@ func discoveryHeaders(h http.Header) {
 	h.Set("Access-Control-Allow-Methods", "GET, OPTIONS")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("x-ms-request-id", uuid.NewString())
+	h.Set("x-ms-ests-server", estsServer)
 }
 
 // discoveryDoc is the OpenID configuration, v1 or v2 (reference/aad.md
@@ -234,6 +235,9 @@ func (s *Server) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request) {
 	code := r.URL.Query().Get("code")
 	text, ok := errorCodeNames[code]
+	if !ok {
+		text, ok = signInErrorNames[code]
+	}
 	if !ok {
 		text = "This code is not produced by m365snow's fake Azure AD."
 	}

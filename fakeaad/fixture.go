@@ -26,6 +26,8 @@ type Fixture struct {
 	// Applications registered outside the tenant list name their home
 	// tenant (id or domain); worlds that extend another add apps this way.
 	Applications []ApplicationFixture `yaml:"applications,omitempty"`
+	// Blocked are blocked states in force from the start (blocked.go).
+	Blocked []Block `yaml:"blocked,omitempty"`
 }
 
 // TenantFixture describes one directory.
@@ -67,6 +69,7 @@ type ApplicationFixture struct {
 	AccessTokenVersion int                         `yaml:"accessTokenVersion,omitempty"`
 	PublicClient       bool                        `yaml:"publicClient,omitempty"`
 	PasswordCreds      []PasswordCredentialFixture `yaml:"passwordCredentials,omitempty"`
+	KeyCreds           []KeyCredentialFixture      `yaml:"keyCredentials,omitempty"`
 	GrantedAppRoles    map[string][]string         `yaml:"grantedAppRoles,omitempty"`
 	// ServicePrincipal: the portal creates one with every registration,
 	// so the default is true; Graph-made registrations export false.
@@ -216,6 +219,12 @@ func (f *Fixture) build() (*directory, error) {
 			t.ServicePrincipals[appID] = sp
 		}
 	}
+	for i, b := range f.Blocked {
+		if err := b.validate(); err != nil {
+			return nil, fmt.Errorf("blocked[%d]: %w", i, err)
+		}
+	}
+	d.blocks = f.Blocked
 	if err := d.validate(); err != nil {
 		return nil, err
 	}
@@ -279,12 +288,19 @@ func (af ApplicationFixture) build(home string) (*Application, error) {
 		}
 		a.Passwords = append(a.Passwords, p)
 	}
+	for i, kf := range af.KeyCreds {
+		k, err := kf.build(appID)
+		if err != nil {
+			return nil, fmt.Errorf("app %s key credential %d: %w", appID, i, err)
+		}
+		a.KeyCredentials = append(a.KeyCredentials, k)
+	}
 	return a, nil
 }
 
 // export renders a directory back into the fixture form.
 func (d *directory) export(connectorSecret string) *Fixture {
-	f := &Fixture{SigningKeys: d.keys}
+	f := &Fixture{SigningKeys: d.keys, Blocked: d.blocks}
 	if connectorSecret != wellknown.ConnectorDefaultSecret {
 		f.ConnectorSecret = connectorSecret
 	}
@@ -328,6 +344,9 @@ func (d *directory) export(connectorSecret string) *Fixture {
 			for _, p := range a.Passwords {
 				af.PasswordCreds = append(af.PasswordCreds, PasswordCredentialFixture{KeyID: p.KeyID, DisplayName: p.DisplayName,
 					Secret: p.Secret, Start: p.Start.Format(time.RFC3339), End: p.End.Format(time.RFC3339)})
+			}
+			for _, k := range a.KeyCredentials {
+				af.KeyCreds = append(af.KeyCreds, k.fixture())
 			}
 			sp := t.ServicePrincipals[a.AppID]
 			if sp == nil {

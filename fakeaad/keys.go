@@ -195,3 +195,9 @@ func (k *SigningKey) ref() string {
 	}
 	return string(k.pem)
 }
+
+// BuiltinSigningKeys returns the embedded keys. They are public test
+// material; conformance checks use them to forge tokens that a relying
+// party must refuse (wrong issuer, expired, not yet valid) yet that carry
+// a signature it can verify.
+func BuiltinSigningKeys() ([]*SigningKey, error) { return builtinKeys() }

@@ -51,6 +51,10 @@ type Server struct {
 	dir     *directory
 	keys    *keySet
 	disco   map[string][]byte // discovery documents by kind+tenant, built on first use
+
+	// flows holds grants in flight: codes, refresh tokens, device codes,
+	// sessions (flows.go). It has its own lock.
+	flows *flowState
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -65,7 +69,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Fixture == nil {
 		return nil, errors.New("fakeaad: Options.Fixture is required (at least one tenant)")
 	}
-	s := &Server{publicURL: pub, clock: clock.OrReal(opts.Clock), log: opts.Logger, journal: opts.Journal}
+	s := &Server{publicURL: pub, clock: clock.OrReal(opts.Clock), log: opts.Logger, journal: opts.Journal, flows: newFlowState()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -99,6 +103,7 @@ func (s *Server) load(f *Fixture) error {
 	s.mu.Lock()
 	s.dir, s.keys, s.disco = dir, ks, map[string][]byte{}
 	s.mu.Unlock()
+	s.flows.clear()
 	return nil
 }
 
@@ -218,11 +223,13 @@ func (s *Server) routes() http.Handler {
 	admin.HandleFunc("/keys", s.adminKeys).Methods(http.MethodGet)
 	admin.HandleFunc("/keys/rotate", s.adminRotate).Methods(http.MethodPost)
 	admin.HandleFunc("/keys/retire", s.adminRetire).Methods(http.MethodPost)
+	admin.HandleFunc("/blocks", s.adminBlocks).Methods(http.MethodGet, http.MethodPost, http.MethodDelete)
 
 	s.graphRoutes(r.PathPrefix("/v1.0").Subrouter())
 
 	r.HandleFunc("/common/discovery/instance", s.instanceDiscovery).Methods(http.MethodGet)
 	r.HandleFunc("/error", s.errorPage).Methods(http.MethodGet)
+	s.signInRoutes(r)
 	r.HandleFunc("/{tenant}/oauth2/token", s.token(false))
 	r.HandleFunc("/{tenant}/oauth2/v2.0/token", s.token(true))
 	r.HandleFunc("/{tenant}/.well-known/openid-configuration", s.discovery(false)).Methods(http.MethodGet)

@@ -100,7 +100,12 @@ func (w *World) handshake(af *fakeaad.Fixture, tenant, repo string, hs *fakem365
 	if err != nil {
 		return fmt.Errorf("world: outbound token for the handshake of %s: %w", repo, err)
 	}
-	r, err := w.Do("POST", "https://"+wellknown.ConnectorHost+"/api/v1/repositories/"+url.PathEscape(repo)+"/handshake", Bearer(tok), hs)
+	// The instance's Setup values only: completedDateTime is the
+	// connector's own, read-only, and a strict connector refuses it.
+	body := map[string]any{"instanceUrl": hs.InstanceURL, "endpoint": hs.Endpoint, "inboundMode": hs.InboundMode,
+		"outboundAppId": hs.OutboundAppID, "clientId": hs.ClientID, "userName": hs.UserName, "adminEmail": hs.AdminEmail,
+		"sso": hs.SSO, "testEnvironment": hs.TestEnvironment}
+	r, err := w.Do("POST", "https://"+wellknown.ConnectorHost+"/api/v1/repositories/"+url.PathEscape(repo)+"/handshake", Bearer(tok), body)
 	if err != nil {
 		return fmt.Errorf("world: handshake of %s: %w", repo, err)
 	}

@@ -67,6 +67,9 @@ type World struct {
 	M365Fixture *fakem365.Fixture
 
 	servers []*http.Server
+	// conns pools the world's own connections: a world never reuses a
+	// connection of an earlier world that listened on the same address.
+	conns *http.Transport
 	// passwords from the fixture, for inducements signed as a user.
 	aadPasswords, snowPasswords map[string]string
 }
@@ -89,8 +92,9 @@ func Start(opts Options) (*World, error) {
 		}
 		w.Clock = clock.NewManual(start)
 	}
-	w.Client = w.Hosts.Client(nil)
-	var transport http.RoundTripper = &hostmap.Transport{Map: w.Hosts}
+	w.conns = http.DefaultTransport.(*http.Transport).Clone()
+	w.Client = w.Hosts.Client(w.conns)
+	var transport http.RoundTripper = &hostmap.Transport{Map: w.Hosts, Base: w.conns}
 	if opts.ConnectorURL != "" {
 		// No fake answers the connector's calls: record them where they
 		// leave, so that the journal shows what the build received.
@@ -138,13 +142,13 @@ func Start(opts Options) (*World, error) {
 		}
 	}
 
-	serve := func(listen string, h http.Handler, hosts ...string) (string, error) {
+	serve := func(party, listen string, h http.Handler, hosts ...string) (string, error) {
 		if listen == "" {
 			listen = "127.0.0.1:0"
 		}
 		ln, err := net.Listen("tcp", listen)
 		if err != nil {
-			return "", err
+			return "", &ListenError{Party: party, Addr: listen, Err: err}
 		}
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		w.servers = append(w.servers, srv)
@@ -157,16 +161,16 @@ func Start(opts Options) (*World, error) {
 		}
 		return u, nil
 	}
-	if w.AADURL, err = serve(opts.AADListen, w.AAD, wellknown.LoginHost, wellknown.GraphHost); err != nil {
+	if w.AADURL, err = serve("fakeaad", opts.AADListen, w.AAD, wellknown.LoginHost, wellknown.GraphHost); err != nil {
 		w.Close()
 		return nil, err
 	}
-	if w.SnowURL, err = serve(opts.SnowListen, w.Snow, w.InstanceHost); err != nil {
+	if w.SnowURL, err = serve("fakesnow", opts.SnowListen, w.Snow, w.InstanceHost); err != nil {
 		w.Close()
 		return nil, err
 	}
 	if w.M365 != nil {
-		if w.M365URL, err = serve(opts.M365Listen, w.M365, wellknown.ConnectorHost, wellknown.AdminHost); err != nil {
+		if w.M365URL, err = serve("fakem365", opts.M365Listen, w.M365, wellknown.ConnectorHost, wellknown.AdminHost); err != nil {
 			w.Close()
 			return nil, err
 		}
@@ -190,6 +194,18 @@ func Start(opts Options) (*World, error) {
 	return w, nil
 }
 
+// ListenError says which fake could not listen where.
+type ListenError struct {
+	Party, Addr string
+	Err         error
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("%s cannot listen on %s: %v", e.Party, e.Addr, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
 // Close stops the fakes' listeners and waits for requests in flight.
 func (w *World) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -198,5 +214,6 @@ func (w *World) Close() error {
 	for _, s := range w.servers {
 		errs = append(errs, s.Shutdown(ctx))
 	}
+	w.conns.CloseIdleConnections()
 	return errors.Join(errs...)
 }

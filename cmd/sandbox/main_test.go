@@ -24,7 +24,8 @@ func start(t *testing.T, name string) (*world.World, string) {
 	ready := make(chan *world.World, 1)
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"--world", name, "--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0"},
+		done <- run(ctx, []string{"--world", name, "--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0",
+			"--proxy-listen", "127.0.0.1:0", "--ca-dir", t.TempDir()},
 			&out, &errOut, func(w *world.World) { ready <- w })
 	}()
 	var w *world.World

@@ -12,7 +12,8 @@
 package encodedquery
 
 import (
-	"math/big"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -310,13 +311,63 @@ func (t Term) match(get Getter, kind func(string) Kind) bool {
 
 // Compare orders two values of a kind. Numbers that do not parse compare
 // as text, so a malformed value never matches a numeric bound by accident.
+// Parsing is linear in the input and yields a float64 (an exponent such as
+// 1e99999 is +Inf, not a number with 99999 digits): queries are evaluated
+// under the instance lock, so no value may cost more than its length.
 func Compare(a, b string, k Kind) int {
 	if k == KindNumber {
-		x, okx := new(big.Rat).SetString(strings.TrimSpace(a))
-		y, oky := new(big.Rat).SetString(strings.TrimSpace(b))
+		x, okx := number(a)
+		y, oky := number(b)
 		if okx && oky {
-			return x.Cmp(y)
+			switch {
+			case x.i != nil && y.i != nil:
+				return cmpInt(*x.i, *y.i)
+			case x.f < y.f:
+				return -1
+			case x.f > y.f:
+				return 1
+			}
+			return 0
 		}
 	}
 	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+}
+
+// num is a parsed number: exact when it is an int64, else a float64.
+type num struct {
+	i *int64
+	f float64
+}
+
+func number(s string) (num, bool) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return num{i: &n, f: float64(n)}, true
+	}
+	if strings.Trim(s, "0123456789+-.eE") != "" {
+		return num{}, false // only decimal notation: not "inf", "nan" or hex
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !(errorsIsRange(err) && (math.IsInf(f, 0) || f == 0)) {
+		return num{}, false
+	}
+	if math.IsNaN(f) {
+		return num{}, false
+	}
+	return num{f: f}, true
+}
+
+func errorsIsRange(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -127,6 +127,9 @@ func (i *Instance) Clock() clock.Clock { return i.clock }
 
 // ServeHTTP implements http.Handler.
 func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if refuseOversizeTarget(w, r) {
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, i.maxBody)
 	i.router.ServeHTTP(w, r)
 }
@@ -135,7 +138,7 @@ func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (i *Instance) bootstrap() error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	defs := platformTables()
+	defs := append(platformTables(), attachmentTables()...)
 	for _, d := range defs {
 		if err := d.complete(); err != nil {
 			return err
@@ -447,10 +450,23 @@ func (i *Instance) routes() *mux.Router {
 		r.HandleFunc(prefix+"/{table}", i.authenticated(i.tableCollection)).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
 		r.HandleFunc(prefix+"/{table}/{sys_id}", i.authenticated(i.tableRecord)).Methods(http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete)
 	}
+	// The other APIs real clients call (batch.go, aggregate.go,
+	// attachment.go). The Batch API exists at v1 only.
+	r.HandleFunc("/api/now/v1/batch", i.authenticated(i.batch)).Methods(http.MethodPost)
+	for _, prefix := range []string{"/api/now", "/api/now/v1", "/api/now/v2"} {
+		r.HandleFunc(prefix+"/stats/{table}", i.authenticated(i.aggregate)).Methods(http.MethodGet)
+	}
+	for _, prefix := range []string{"/api/now/attachment", "/api/now/v1/attachment"} {
+		r.HandleFunc(prefix, i.authenticated(i.attachmentList)).Methods(http.MethodGet)
+		r.HandleFunc(prefix+"/file", i.authenticated(i.attachmentUpload)).Methods(http.MethodPost)
+		r.HandleFunc(prefix+"/{sys_id}", i.authenticated(i.attachmentRecord)).Methods(http.MethodGet, http.MethodDelete)
+		r.HandleFunc(prefix+"/{sys_id}/file", i.authenticated(i.attachmentFile)).Methods(http.MethodGet)
+	}
 	r.HandleFunc("/api/now/ui/concoursepicker/application", i.authenticated(i.appPicker)).Methods(http.MethodGet, http.MethodPut)
-	r.PathPrefix("/api/").HandlerFunc(i.scriptedAPI)
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, http.StatusMethodNotAllowed, "Method not Supported", fmt.Sprintf("%s is not supported for %s", r.Method, r.URL.Path))
+	r.PathPrefix("/api/").HandlerFunc(i.scriptedAPI).Name(catchAllRoute)
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", AllowedMethods(r, req))
+		WriteError(w, http.StatusMethodNotAllowed, "Method not Supported", fmt.Sprintf("%s is not supported for %s", req.Method, req.URL.Path))
 	})
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "Not Found", fmt.Sprintf("fakesnow serves no %s %s", r.Method, r.URL.Path))
@@ -471,6 +487,13 @@ func (i *Instance) scriptedAPI(w http.ResponseWriter, r *http.Request) {
 		i.mu.RUnlock()
 	}
 	if api.h == nil {
+		if allow := AllowedMethods(i.router, r); allow != "" {
+			// A platform API's path with a method it does not serve
+			// (OPTIONS, TRACE...) reaches this catch-all route.
+			w.Header().Set("Allow", allow)
+			WriteError(w, http.StatusMethodNotAllowed, "Method not Supported", fmt.Sprintf("%s is not supported for %s", r.Method, r.URL.Path))
+			return
+		}
 		WriteError(w, http.StatusBadRequest, "Requested URI does not represent any resource", "")
 		return
 	}
