@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/m365snow/m365snow/world"
 )
 
 // The sandbox serves one journal for its three fakes: any of their ports
@@ -61,5 +64,42 @@ func TestSandboxServesTheMergedJournalOnEveryPort(t *testing.T) {
 	res.Body.Close()
 	if count.Count != 1 {
 		t.Errorf("fakeaad's port counts %d fakesnow requests, want 1", count.Count)
+	}
+}
+
+// At the default level the sandbox says what it serves and where, and then
+// one line per request once it is answered.
+func TestSandboxLogsItsStartupAndEachRequest(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	ready := make(chan *world.World, 1)
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0", "--proxy-listen", ""},
+			&out, &errOut, func(w *world.World) { ready <- w })
+	}()
+	var w *world.World
+	select {
+	case w = <-ready:
+	case code := <-done:
+		t.Fatalf("sandbox exited with %d: %s", code, errOut.String())
+	}
+	res, err := http.Get(w.AADURL + "/common/discovery/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cancel()
+	<-done
+	logs := errOut.String()
+	for _, want := range []string{
+		`msg="sandbox ready" world=integrated-basic fakesnow=http://127.0.0.1:`,
+		`journal=http://127.0.0.1:`,
+		`msg=request party=fakeaad method=GET path=/common/discovery/keys status=200 latency=`,
+		`request_id=fakeaad-`,
+	} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, logs)
+		}
 	}
 }

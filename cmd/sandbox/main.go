@@ -127,7 +127,8 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 		}
 		defer px.close()
 	}
-	log.Info("sandbox ready", "world", *worldName, "startup", time.Since(started))
+	log.Info("sandbox ready", "world", *worldName, "fakesnow", w.SnowURL, "fakeaad", w.AADURL, "fakem365", w.M365URL,
+		"journal", w.SnowURL+"/__admin/requests", "startup", time.Since(started))
 	describe(stdout, path.Base(strings.TrimSuffix(*worldName, ".yaml")), f, w, px)
 	if ready != nil {
 		ready(w)
