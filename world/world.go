@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -137,7 +138,7 @@ func Start(opts Options) (*World, error) {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		w.servers = append(w.servers, srv)
 		go func() { _ = srv.Serve(ln) }()
-		u := "http://" + ln.Addr().String()
+		u := "http://" + Advertised(ln.Addr())
 		for _, host := range hosts {
 			if err := w.Hosts.Set(host, u); err != nil {
 				return "", err
@@ -176,6 +177,16 @@ func Start(opts Options) (*World, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// Advertised is the address to print and route to for a listener: one
+// bound to every interface (0.0.0.0:8080, [::]:8080 in a container) is
+// reached at loopback, never at an unspecified address.
+func Advertised(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
+	return a.String()
 }
 
 // ListenError says which fake could not listen where.

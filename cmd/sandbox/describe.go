@@ -39,11 +39,16 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 	if px != nil {
 		p("\nYour own build, unmodified: it calls the real host names through the forward proxy\n")
 		p("and trusts the sandbox's CA (every other host is refused; nothing leaves this machine)\n")
+		caFile := px.CAFile
+		if caFile == "" {
+			caFile = "m365snow-ca.pem"
+			p("  curl -s %s/ca.pem > %s   # the CA lives in memory only: save it first\n", px.URL, caFile)
+		}
 		table([][]string{
 			{"export HTTPS_PROXY=" + px.URL, "# Go, curl, Python requests, Java (-Dhttps.proxyHost), …"},
-			{"export SSL_CERT_FILE=" + px.CAFile, "# Go and OpenSSL; Node: NODE_EXTRA_CA_CERTS, Python requests: REQUESTS_CA_BUNDLE"},
+			{"export SSL_CERT_FILE=" + caFile, "# Go and OpenSSL; Node: NODE_EXTRA_CA_CERTS, Python requests: REQUESTS_CA_BUNDLE"},
 		})
-		p("  e.g. curl --proxy %s --cacert %s https://%s/common/v2.0/.well-known/openid-configuration\n", px.URL, px.CAFile, wellknown.LoginHost)
+		p("  e.g. curl --proxy %s --cacert %s https://%s/common/v2.0/.well-known/openid-configuration\n", px.URL, caFile, wellknown.LoginHost)
 	}
 
 	var rows [][]string
