@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -52,22 +53,12 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 	}
 
 	var rows [][]string
-	roles := map[string][]string{}
-	if app := w.SnowFixture.App; app != nil {
-		for _, g := range app.Grants {
-			roles[g.User] = append(roles[g.User], g.Roles...)
-		}
-	}
-	for _, u := range w.SnowFixture.Users {
-		if u.Password == "" {
-			continue
-		}
-		r := append(append([]string{}, u.Roles...), roles[u.UserName]...)
+	for _, u := range snowUsers(w) {
 		extra := ""
 		if u.WebServiceAccessOnly {
 			extra = "web service access only"
 		}
-		rows = append(rows, []string{u.UserName, u.Password, strings.Join(r, ", "), extra})
+		rows = append(rows, []string{u.UserName, u.Password, strings.Join(u.Roles, ", "), extra})
 	}
 	p("\nServiceNow users (user name, password, roles)\n")
 	table(rows)
@@ -78,6 +69,8 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 			rows = append(rows, []string{u.UserPrincipalName, u.Password, strings.Join(u.Roles, ", ")})
 		}
 	}
+	// Sorted: a saved world's export lists tenants in another order.
+	sort.SliceStable(rows, func(i, j int) bool { return domainOf(rows[i][0]) < domainOf(rows[j][0]) })
 	p("\nAzure AD users (user principal name, password, directory roles)\n")
 	table(rows)
 
@@ -92,6 +85,7 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 			apps = append(apps, appRow{t.Domains[0], a.DisplayName, a.AppID})
 		}
 	}
+	sort.SliceStable(apps, func(i, j int) bool { return apps[i].tenant < apps[j].tenant })
 	for _, a := range apps {
 		rows = append(rows, []string{a.name, a.tenant, a.id, first(world.AppSecrets(w.AADFixture, a.id))})
 	}
@@ -163,6 +157,11 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 	p("\nControl plane of each fake: /__admin/state (GET to save the world as YAML, PUT to load one),\n")
 	p("/__admin/faults, /__admin/clock, /__admin/reset — e.g. curl -s %s/__admin/state > snow.yaml\n", w.SnowURL)
 	p("Ctrl-C stops the sandbox.\n")
+}
+
+func domainOf(upn string) string {
+	_, d, _ := strings.Cut(upn, "@")
+	return d
 }
 
 func first(l []string) string {

@@ -25,7 +25,7 @@ func start(t *testing.T, name string) (*world.World, string) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"--world", name, "--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0",
-			"--proxy-listen", "127.0.0.1:0", "--ca-dir", t.TempDir()},
+			"--proxy-listen", "127.0.0.1:0", "--ca-dir", t.TempDir(), "--listen", "127.0.0.1:0"},
 			&out, &errOut, func(w *world.World) { ready <- w })
 	}()
 	var w *world.World
