@@ -94,8 +94,15 @@ func TestEveryRouteRefusesBadInputInItsOwnShape(t *testing.T) {
 		{"huge query string", "application/json", "sysparm_query=" + strings.Repeat("numberLIKEx%5E", 2000), []byte(`{}`)},
 		{"oversize body", "application/json", "", append(append([]byte(`{"short_description":"`), bytes.Repeat([]byte("x"), 10485760)...), `"}`...)},
 	}
+	// The body limit is applied once, in front of every route
+	// (Instance.ServeHTTP): an oversize body goes to one route only, which
+	// keeps this test fast under -race.
+	oversizeTo := map[string]bool{"/api/now/table/incident": true}
 	for _, rt := range routes {
 		for _, in := range inputs {
+			if in.name == "oversize body" && !oversizeTo[rt.path] {
+				continue
+			}
 			target := w.InstanceURL + rt.path
 			if in.query != "" {
 				target += "?" + in.query
