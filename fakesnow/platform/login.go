@@ -25,7 +25,7 @@ func (i *Instance) login(w http.ResponseWriter, r *http.Request) {
 	// The account's state is read again in the section that creates the
 	// session: a user deactivated, locked or made web-service-only since
 	// the password check gets no session (read-modify-write audit, issue 11).
-	sid := newOpaqueToken()
+	sid := newSessionID()
 	i.mu.Lock()
 	rec := i.tables["sys_user"].rows[c.SysID]
 	refusal := ""
@@ -35,7 +35,7 @@ func (i *Instance) login(w http.ResponseWriter, r *http.Request) {
 	case rec["web_service_access_only"] == "true":
 		refusal = fmt.Sprintf("Interactive login refused for %s: the user is Web service access only", c.UserName)
 	default:
-		i.sessions[sid] = c.SysID
+		i.sessions[sid] = uiSession{user: c.SysID, token: newUserToken()}
 		_, _ = i.updateLocked("sys_user", c.SysID, map[string]string{"last_login_time": i.now()}, c.UserName)
 	}
 	i.mu.Unlock()
@@ -44,7 +44,7 @@ func (i *Instance) login(w http.ResponseWriter, r *http.Request) {
 		i.loginPage(w, "User name or password invalid")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: "JSESSIONID", Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	i.sessionCookies(w, r, sid)
 	w.Header().Set("Location", "/navpage.do")
 	w.WriteHeader(http.StatusFound)
 }

@@ -198,8 +198,8 @@ func (i *Instance) revokeTokensLocked(user string) {
 			delete(i.tokens, tok)
 		}
 	}
-	for sid, u := range i.sessions {
-		if u == user {
+	for sid, s := range i.sessions {
+		if s.user == user {
 			delete(i.sessions, sid)
 		}
 	}
