@@ -206,7 +206,10 @@ func (s *Server) SigningKeyIDs() []string {
 	return out
 }
 
-func (s *Server) routes() http.Handler {
+func (s *Server) routes() http.Handler { return s.logRequests(s.router()) }
+
+// router is every route the fake serves (tests walk it).
+func (s *Server) router() *mux.Router {
 	r := mux.NewRouter()
 	admin := adminapi.Mount(r, adminapi.Config{Service: "fakeaad", Target: s, Faults: s.faults, Clock: s.clock})
 	admin.HandleFunc("/keys", s.adminKeys).Methods(http.MethodGet)
@@ -230,7 +233,7 @@ func (s *Server) routes() http.Handler {
 		})
 	})
 	r.MethodNotAllowedHandler = r.NotFoundHandler
-	return s.logRequests(r)
+	return r
 }
 
 func (s *Server) logRequests(next http.Handler) http.Handler {
