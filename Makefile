@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: test features sandbox compose compose-smoke build bench fmt fmt-check vet clean help
+.PHONY: test features sandbox compose compose-smoke build bench soak fmt fmt-check vet clean help
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -31,6 +31,9 @@ compose-smoke: ## image, services, health and a round trip through the published
 
 build: ## static binaries in bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/ ./cmd/...
+
+soak: ## bounded mixed load across the three fakes on loopback, then an adversarial user (SOAK_DURATION=60s; docs/benchmarks.md)
+	$(GO) run ./cmd/soak --duration $(or $(SOAK_DURATION),60s)
 
 bench: ## Go benchmarks (numbers go to docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
