@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: test features sandbox compose compose-smoke build bench soak fmt fmt-check vet clean help
+.PHONY: test features vendor-check sandbox compose compose-smoke build bench soak fmt fmt-check vet clean help mutate
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -15,6 +15,20 @@ features: ## the conformance suite: pretty output, Cucumber JSON and JUnit XML i
 	cd features && $(GO) test -count=1 -run '^TestFeatures$$' \
 		-godog.format=pretty,cucumber:$(CURDIR)/reports/cucumber.json,junit:$(CURDIR)/reports/junit.xml \
 		$(if $(TAGS),-godog.tags='$(TAGS)')
+
+CONNECTOR_URL  ?=
+AAD_LISTEN     ?= 127.0.0.1:8081
+SNOW_LISTEN    ?= 127.0.0.1:8080
+VENDOR_REPORTS ?= reports/vendor
+
+vendor-check: ## your connector build against the contract test and the suite: CONNECTOR_URL=http://127.0.0.1:9000 (docs/vendor-mode.md)
+	@test -n "$(CONNECTOR_URL)" || { echo "usage: make vendor-check CONNECTOR_URL=http://127.0.0.1:9000 [AAD_LISTEN=$(AAD_LISTEN)] [SNOW_LISTEN=$(SNOW_LISTEN)]"; exit 2; }
+	@mkdir -p $(VENDOR_REPORTS)
+	M365SNOW_CONNECTOR_URL=$(CONNECTOR_URL) M365SNOW_AAD_LISTEN=$(AAD_LISTEN) \
+		$(GO) test -count=1 -run '^TestVendorConnector$$' -v ./fakem365/contracttest
+	cd features && M365SNOW_CONNECTOR_URL=$(CONNECTOR_URL) M365SNOW_AAD_LISTEN=$(AAD_LISTEN) M365SNOW_SNOW_LISTEN=$(SNOW_LISTEN) \
+		$(GO) test -count=1 -run '^TestFeatures$$' -v \
+		-godog.format=progress,cucumber:$(abspath $(VENDOR_REPORTS))/cucumber.json,junit:$(abspath $(VENDOR_REPORTS))/junit.xml
 
 sandbox: ## run the three fakes with a world and print how to use it (WORLD=integrated-aad, ARGS=--list-worlds)
 	$(GO) run ./cmd/sandbox $(if $(WORLD),--world $(WORLD)) $(ARGS)
@@ -34,6 +48,9 @@ build: ## static binaries in bin/
 
 soak: ## bounded mixed load across the three fakes on loopback, then an adversarial user (SOAK_DURATION=60s; docs/benchmarks.md)
 	$(GO) run ./cmd/soak --duration $(or $(SOAK_DURATION),60s)
+
+mutate: ## mutation testing of the security core, gremlins v0.6.0, one package at a time (slow: docs/testing.md; MUTATE_PKGS= to pick)
+	bash scripts/mutate.sh
 
 bench: ## Go benchmarks (numbers go to docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -43,6 +43,9 @@ type Options struct {
 	Transport http.RoundTripper
 	Fixture   *Fixture
 	Logger    *slog.Logger
+	// Mutant breaks one rule of the contract on purpose, for mutation
+	// testing only (mutant.go); empty is the reference connector.
+	Mutant Mutant
 }
 
 // Server is a fake admin portal and support connector. It is safe for
@@ -57,6 +60,7 @@ type Server struct {
 	initial *Fixture
 	public  string
 	router  *mux.Router
+	mutant  Mutant
 
 	mu              sync.Mutex
 	st              *state
@@ -74,7 +78,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Fixture == nil {
 		opts.Fixture = &Fixture{}
 	}
-	s := &Server{clock: clock.OrReal(opts.Clock), log: opts.Logger, initial: opts.Fixture, public: strings.TrimRight(opts.PublicURL, "/")}
+	s := &Server{clock: clock.OrReal(opts.Clock), log: opts.Logger, initial: opts.Fixture, mutant: opts.Mutant, public: strings.TrimRight(opts.PublicURL, "/")}
 	if s.public == "" {
 		s.public = "https://" + wellknown.ConnectorHost
 	}

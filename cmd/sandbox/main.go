@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"reflect"
 	"sort"
 	"strings"
 	"syscall"
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	snowListen := fs.String("snow-listen", "127.0.0.1:8080", "address of the ServiceNow instance (fakesnow)")
 	aadListen := fs.String("aad-listen", "127.0.0.1:8081", "address of Azure AD and Microsoft Graph (fakeaad)")
 	m365Listen := fs.String("m365-listen", "127.0.0.1:8082", "address of the Microsoft 365 admin portal and support connector (fakem365)")
+	proxyListen := fs.String("proxy-listen", "127.0.0.1:3128", "address of the forward proxy that serves the real host names to an unmodified build (HTTPS_PROXY); empty turns it off")
+	caDir := fs.String("ca-dir", defaultCADir(), "directory of the sandbox's CA (ca.pem, ca-key.pem), made on first use; builds trust ca.pem")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (debug logs every request)")
 	adminToken := fs.String("admin-token", "", "require \"Authorization: Bearer TOKEN\" on every fake's /__admin/ (default $"+adminapi.TokenEnv+"); needed when a listen address is not loopback")
 	fs.Usage = func() {
@@ -101,7 +104,9 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	if err != nil {
 		return fail(2, err)
 	}
-	f, err := fixture.Load(fixtures.FS, *worldName)
+	schema := world.Schema()
+	schema.Sandbox = reflect.TypeOf(Notes{})
+	f, err := fixture.LoadSchema(fixtures.FS, *worldName, schema)
 	if err != nil {
 		return fail(1, fmt.Errorf("%w (sandbox --list-worlds shows the shipped worlds)", err))
 	}
@@ -117,11 +122,24 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	}
 	started := time.Now()
 	w, err := world.Start(world.Options{Fixture: f, Clock: clk, SnowListen: *snowListen, AADListen: *aadListen, M365Listen: *m365Listen, Logger: log, AdminToken: *adminToken})
+	var le *world.ListenError
+	if errors.As(err, &le) {
+		flagOf := map[string]string{"fakesnow": "--snow-listen", "fakeaad": "--aad-listen", "fakem365": "--m365-listen"}
+		return fail(1, fmt.Errorf("%w (choose another address with %s)", err, flagOf[le.Party]))
+	}
 	if err != nil {
 		return fail(1, err)
 	}
+	var px *proxyInfo
+	if *proxyListen != "" {
+		if px, err = startProxy(*proxyListen, *caDir, w, log); err != nil {
+			w.Close()
+			return fail(1, err)
+		}
+		defer px.close()
+	}
 	log.Info("sandbox ready", "world", *worldName, "startup", time.Since(started))
-	describe(stdout, path.Base(strings.TrimSuffix(*worldName, ".yaml")), f, w)
+	describe(stdout, path.Base(strings.TrimSuffix(*worldName, ".yaml")), f, w, px)
 	if ready != nil {
 		ready(w)
 	}

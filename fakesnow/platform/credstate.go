@@ -22,6 +22,9 @@ type Credential struct {
 	Expires time.Time `yaml:"expires,omitempty"`
 	// Refresh is the refresh token an access token came with.
 	Refresh string `yaml:"refresh,omitempty"`
+	// UserToken is a session's g_ck, the X-UserToken its REST calls send
+	// (session.go).
+	UserToken string `yaml:"user_token,omitempty"`
 }
 
 // Credentials are the instance's tokens and sessions, and the OIDC token
@@ -48,8 +51,8 @@ func (i *Instance) SnapshotWithCredentials() (map[string][]Record, Credentials) 
 	for tok, t := range i.tokens {
 		c.Tokens = append(c.Tokens, Credential{Token: tok, Kind: t.kind, User: t.user, Entity: t.entity, Expires: t.expires.UTC(), Refresh: t.refresh})
 	}
-	for sid, user := range i.sessions {
-		c.Tokens = append(c.Tokens, Credential{Token: sid, Kind: "session", User: user})
+	for sid, s := range i.sessions {
+		c.Tokens = append(c.Tokens, Credential{Token: sid, Kind: "session", User: s.user, UserToken: s.token})
 	}
 	sort.Slice(c.Tokens, func(a, b int) bool {
 		if c.Tokens[a].Kind != c.Tokens[b].Kind {
@@ -70,7 +73,7 @@ func (i *Instance) SnapshotWithCredentials() (map[string][]Record, Credentials) 
 func (i *Instance) RestoreCredentials(c Credentials) error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	tokens, sessions, jtis := map[string]*oauthToken{}, map[string]string{}, map[string]struct{}{}
+	tokens, sessions, jtis := map[string]*oauthToken{}, map[string]uiSession{}, map[string]struct{}{}
 	for _, cr := range c.Tokens {
 		if cr.Token == "" {
 			return fmt.Errorf("credential of user %s: empty token", cr.User)
@@ -86,7 +89,11 @@ func (i *Instance) RestoreCredentials(c Credentials) error {
 		}
 		switch cr.Kind {
 		case "session":
-			sessions[cr.Token] = cr.User
+			tok := cr.UserToken
+			if tok == "" {
+				tok = newUserToken() // an export from before sessions had tokens
+			}
+			sessions[cr.Token] = uiSession{user: cr.User, token: tok}
 		case "access", "refresh":
 			if _, ok := i.tables["oauth_entity"].rows[cr.Entity]; !ok {
 				return fmt.Errorf("credential %s…: no oauth_entity %q", clipToken(cr.Token), cr.Entity)

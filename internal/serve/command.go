@@ -28,6 +28,9 @@ type Command struct {
 	// PublicURLHelp, when set, describes a --public-url whose default
 	// comes from the world rather than from the listen address.
 	PublicURLHelp string
+	// Schema, when set, checks world files key by key before they load,
+	// so that mistakes are reported with the file's own line numbers.
+	Schema *fixture.Schema
 	// Build makes the handler from the parsed flags, the loaded world and
 	// the host map.
 	Build func(f *Flags, world *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error)
@@ -75,13 +78,13 @@ func (c Command) Run(ctx context.Context, args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail(2, err)
 	}
-	world, err := fixture.Load(fixtures.FS, *fixtureName)
+	world, err := fixture.LoadSchema(fixtures.FS, *fixtureName, c.Schema)
 	if err != nil {
 		return fail(1, err)
 	}
 	ln, err := f.Listener(c.TLSHosts...)
 	if err != nil {
-		return fail(1, err)
+		return fail(1, fmt.Errorf("cannot serve on %s (--listen): %w", f.Listen, err))
 	}
 	if f.PublicURL == "" && c.PublicURLHelp == "" {
 		// The bound address, so that --listen 127.0.0.1:0 advertises a real port.
