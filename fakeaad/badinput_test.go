@@ -1,6 +1,7 @@
 package fakeaad
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -37,6 +38,35 @@ func graphShape(_ int, body []byte) error {
 	}
 	if err := json.Unmarshal(body, &b); err != nil || b.Error.Code == "" || b.Error.Message == "" || b.Error.InnerError == nil {
 		return errors.New(`want {"error":{"code":…,"message":…,"innerError":{…}}}`)
+	}
+	return nil
+}
+
+// pageShape is the HTML error page Entra's sign-in endpoints (authorize,
+// device login) show a browser.
+func pageShape(_ int, body []byte) error {
+	if !bytes.Contains(bytes.ToLower(body), []byte("<html")) {
+		return errors.New("want an HTML error page")
+	}
+	return nil
+}
+
+// userinfoShape is the userinfo endpoint's {"error":{"code","message"}}
+// (a Graph-style answer without innerError).
+func userinfoShape(_ int, body []byte) error {
+	var b struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if err := json.Unmarshal(body, &b); err != nil || b.Error.Code == "" || b.Error.Message == "" {
+		return errors.New(`want {"error":{"code":…,"message":…}}`)
+	}
+	return nil
+}
+
+// negotiateShape is the kerberos endpoint's bodiless SPNEGO challenge.
+func negotiateShape(status int, body []byte) error {
+	if status != http.StatusUnauthorized || len(body) != 0 {
+		return errors.New("want a bodiless 401 Negotiate challenge")
 	}
 	return nil
 }
@@ -101,6 +131,12 @@ func TestBadInputOnEveryRoute(t *testing.T) {
 		switch {
 		case strings.HasPrefix(r.path, "/__admin"):
 			shape = adminShape
+		case strings.HasSuffix(r.path, "/authorize") || strings.HasSuffix(r.path, "/devicelogin"):
+			shape = pageShape
+		case strings.HasSuffix(r.path, "/userinfo"):
+			shape = userinfoShape
+		case strings.HasSuffix(r.path, "/kerberos"):
+			shape = negotiateShape
 		case strings.HasPrefix(r.path, "/v1.0"):
 			shape, header = graphShape, http.Header{"Authorization": {"Bearer " + admin}}
 		}
