@@ -305,7 +305,10 @@ func (s *Server) ActiveSigningKeyID() string {
 	return s.keys.active(s.clock.Now()).KID
 }
 
-func (s *Server) routes() http.Handler {
+func (s *Server) routes() http.Handler { return s.router() }
+
+// router is every route the fake serves (tests walk it).
+func (s *Server) router() *mux.Router {
 	r := mux.NewRouter()
 	admin := adminapi.Mount(r, adminapi.Config{Service: "fakeaad", Target: s, Faults: s.faults, Clock: s.clock, Journal: s.journal})
 	admin.HandleFunc("/keys", s.adminKeys).Methods(http.MethodGet)

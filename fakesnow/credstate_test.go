@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Regression for issue 11 item 10: export → import dropped the instance's
@@ -71,8 +73,29 @@ func TestStateKeepsTokensAndSessions(t *testing.T) {
 		t.Fatalf("refresh grant after restore: %v %v", err, res.Status)
 	}
 	res.Body.Close()
+	// A session's REST calls carry its g_ck as X-UserToken (KB0565021); the
+	// restored session keeps it.
+	var exported struct {
+		Creds []struct {
+			Token     string `yaml:"token"`
+			UserToken string `yaml:"user_token"`
+		} `yaml:"oauthCredentials"`
+	}
+	if err := yaml.Unmarshal(state, &exported); err != nil {
+		t.Fatal(err)
+	}
+	userToken := ""
+	for _, c := range exported.Creds {
+		if c.Token == session.Value {
+			userToken = c.UserToken
+		}
+	}
+	if userToken == "" {
+		t.Fatalf("the exported session has no user token:\n%s", state)
+	}
 	req, _ = http.NewRequest("GET", ts2.URL+"/api/now/table/incident?sysparm_limit=1", nil)
 	req.AddCookie(session)
+	req.Header.Set("X-UserToken", userToken)
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
 		t.Fatalf("session after restore: %v %v", err, res.Status)
 	} else {
