@@ -56,7 +56,7 @@ func (i *Instance) attachmentLink(r *http.Request, id, suffix string) string {
 	if strings.HasPrefix(r.URL.Path, "/api/now/v1/") {
 		p += "v1/"
 	}
-	return i.url + p + "attachment/" + id + suffix
+	return i.linkURL + p + "attachment/" + id + suffix
 }
 
 // attachmentMetaLocked renders an attachment's metadata in the reference's

@@ -53,7 +53,7 @@ func (i *Instance) tableLink(v view, table, id string) string {
 	if v.version != "" {
 		p += v.version + "/"
 	}
-	return i.url + p + "table/" + table + "/" + id
+	return i.linkURL + p + "table/" + table + "/" + id
 }
 
 // viewNamesLocked lists the fields a view renders, sorted as ServiceNow's
