@@ -153,6 +153,7 @@ func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, i.maxBody)
+	methodOverride(r)
 	i.router.ServeHTTP(w, r)
 }
 
