@@ -110,6 +110,16 @@ func (i *Instance) renderLocked(rd *reader, td *tableData, rec Record, v view, n
 			continue
 		}
 		if strings.IndexByte(name, '.') >= 0 {
+			// A dot-walked reference under display values is an object
+			// with its display value and link (issue 12 item 5).
+			if f.Type == TypeReference && val != "" && v.display != "false" && !v.excludeLink {
+				obj := object{{key: "display_value", str: i.displayLocked(f, val)}, {key: "link", str: i.tableLink(v, f.Reference, val)}}
+				if v.display == "all" {
+					obj = append(obj, member{key: "value", str: val})
+				}
+				out = append(out, member{key: name, obj: obj})
+				continue
+			}
 			// Dot-walked fields come back flat under their dotted name.
 			if v.display != "false" {
 				val = i.displayLocked(f, val)

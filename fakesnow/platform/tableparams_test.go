@@ -78,3 +78,40 @@ func TestTableAPIParamsAndHeaders(t *testing.T) {
 		t.Errorf("X-no-response-body: %d %q %v", r.status, r.raw, r.header)
 	}
 }
+
+// TestDotWalkedReferenceDisplay: a dot-walked reference field under
+// sysparm_display_value=true is {display_value, link} (all adds value);
+// without display values it stays the flat sys_id under its dotted name
+// (REST API reference, dot-walking example "user.name").
+func TestDotWalkedReferenceDisplay(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.inst.Update("incident", mustFirst(t, e, "number=INC0010001"), map[string]string{"opened_by": e.ids["beth.anglin"]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.inst.Insert("incident", map[string]string{"short_description": "child", "parent_incident": mustFirst(t, e, "number=INC0010001")}); err != nil {
+		t.Fatal(err)
+	}
+	base := "/api/now/table/incident?sysparm_query=short_description%3Dchild&sysparm_fields=parent_incident.opened_by,parent_incident.number"
+	link := `"link":"https://dev12345.service-now.com/api/now/table/sys_user/` + e.ids["beth.anglin"] + `"`
+	cases := []struct{ params, want string }{
+		{"", `"parent_incident.opened_by":"` + e.ids["beth.anglin"] + `","parent_incident.number":"INC0010001"`},
+		{"&sysparm_display_value=true", `"parent_incident.opened_by":{"display_value":"Beth Anglin",` + link + `},"parent_incident.number":"INC0010001"`},
+		{"&sysparm_display_value=all", `"parent_incident.opened_by":{"display_value":"Beth Anglin",` + link + `,"value":"` + e.ids["beth.anglin"] + `"}`},
+		{"&sysparm_display_value=true&sysparm_exclude_reference_link=true", `"parent_incident.opened_by":"Beth Anglin"`},
+	}
+	for _, c := range cases {
+		r := e.call(t, "GET", base+c.params, "beth.anglin", "")
+		if !strings.Contains(r.raw, c.want) {
+			t.Errorf("%s:\n got %s\nwant …%s…", c.params, r.raw, c.want)
+		}
+	}
+}
+
+func mustFirst(t *testing.T, e *env, q string) string {
+	t.Helper()
+	rec, err := e.inst.First("incident", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec["sys_id"]
+}
