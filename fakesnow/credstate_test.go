@@ -2,12 +2,12 @@ package fakesnow
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Regression for issue 11 item 10: export → import dropped the instance's
@@ -44,6 +44,19 @@ func TestStateKeepsTokensAndSessions(t *testing.T) {
 	if session == nil {
 		t.Fatalf("login gave no session: %s", res.Status)
 	}
+	// The session's REST calls send its g_ck as X-UserToken (KB0565021).
+	page, _ := http.NewRequest("GET", ts.URL+"/navpage.do", nil)
+	page.AddCookie(session)
+	res, err = http.DefaultClient.Do(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	gck := regexp.MustCompile(`g_ck = '([^']+)'`).FindSubmatch(html)
+	if gck == nil {
+		t.Fatalf("no g_ck in %s", html)
+	}
 
 	state, err := s.ExportState()
 	if err != nil {
@@ -73,29 +86,9 @@ func TestStateKeepsTokensAndSessions(t *testing.T) {
 		t.Fatalf("refresh grant after restore: %v %v", err, res.Status)
 	}
 	res.Body.Close()
-	// A session's REST calls carry its g_ck as X-UserToken (KB0565021); the
-	// restored session keeps it.
-	var exported struct {
-		Creds []struct {
-			Token     string `yaml:"token"`
-			UserToken string `yaml:"user_token"`
-		} `yaml:"oauthCredentials"`
-	}
-	if err := yaml.Unmarshal(state, &exported); err != nil {
-		t.Fatal(err)
-	}
-	userToken := ""
-	for _, c := range exported.Creds {
-		if c.Token == session.Value {
-			userToken = c.UserToken
-		}
-	}
-	if userToken == "" {
-		t.Fatalf("the exported session has no user token:\n%s", state)
-	}
 	req, _ = http.NewRequest("GET", ts2.URL+"/api/now/table/incident?sysparm_limit=1", nil)
 	req.AddCookie(session)
-	req.Header.Set("X-UserToken", userToken)
+	req.Header.Set("X-UserToken", string(gck[1]))
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
 		t.Fatalf("session after restore: %v %v", err, res.Status)
 	} else {

@@ -140,6 +140,10 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	if err != nil {
 		return fail(1, err)
 	}
+	// Links the instance hands out name the address curl reaches it at
+	// (inside the world they would name https://<instance>.service-now.com,
+	// which only the fakes' host mapping resolves).
+	w.Snow.SetLinkURL(w.SnowURL)
 	var px *proxyInfo
 	if *proxyListen != "" {
 		if px, err = startProxy(*proxyListen, *caDir, w, log); err != nil {

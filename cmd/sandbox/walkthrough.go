@@ -52,7 +52,7 @@ func walkthrough(w *world.World) ([]call, error) {
 		{Note: "Open the UI: its page carries the session's token (g_ck), which REST calls of the session send as X-UserToken",
 			Method: "GET", URL: snow + "/navpage.do", Session: true, Token: true, Want: 200},
 		{Note: "Table API: the incidents", Method: "GET", Session: true, Want: 200,
-			URL: snow + "/api/now/table/incident?sysparm_fields=number,short_description&sysparm_limit=3"},
+			URL: snow + "/api/now/table/incident?sysparm_fields=number,short_description,caller_id&sysparm_limit=3"},
 	}
 	if w.Snow.App() == nil {
 		return steps, nil
