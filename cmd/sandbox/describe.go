@@ -154,7 +154,7 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 		}
 	}
 
-	steps, err := walkthrough(w)
+	steps, err := walkthrough(w, name)
 	if err != nil {
 		p("\n(no walk-through for this world: %v)\n", err)
 	} else {
