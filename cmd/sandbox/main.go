@@ -154,7 +154,7 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	}
 	ownURL := ""
 	if *ownListen != "" {
-		stopOwn, u, err := serveOwn(*ownListen, f, w, *adminToken, log)
+		stopOwn, u, err := serveOwn(*ownListen, *worldName, f, w, *adminToken, log)
 		if err != nil {
 			w.Close()
 			return fail(1, err)
@@ -181,7 +181,7 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "sandbox: stopping")
 	if *saveTo != "" {
-		b, err := w.Save(f)
+		b, err := w.Save(savable(f, *worldName))
 		if err == nil {
 			err = os.WriteFile(*saveTo, b, 0o600)
 		}

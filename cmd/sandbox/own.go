@@ -16,10 +16,10 @@ import (
 
 // serveOwn serves the sandbox's own address: what concerns the whole
 // world rather than one fake.
-func serveOwn(listen string, f *fixture.File, w *world.World, adminToken string, log *slog.Logger) (stop func(), url string, err error) {
+func serveOwn(listen, name string, f *fixture.File, w *world.World, adminToken string, log *slog.Logger) (stop func(), url string, err error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /__admin/world", func(rw http.ResponseWriter, r *http.Request) {
-		b, err := w.Save(f)
+		b, err := w.Save(savable(f, name))
 		if err != nil {
 			http.Error(rw, err.Error(), http.StatusInternalServerError)
 			return
