@@ -18,7 +18,7 @@ import (
 // "@odata.type" on every serialised object, Accept/Content-Type JSON, a
 // client-request-id per request, SdkVersion and User-Agent headers. The
 // SDK itself is not a test dependency: building it took longer than the
-// whole suite on two cores (docs/fidelity.md, "msgraph-sdk-go").
+// whole suite on two cores (docs/fidelity-graph.md, "msgraph-sdk-go").
 type sdkClient struct {
 	t     *testing.T
 	env   *testEnv
