@@ -150,8 +150,13 @@ func TestGraphApplicationProperties(t *testing.T) {
 	// is the appId, found by either identifier URI.
 	env.graphJSON(t, "POST", "/servicePrincipals", admin, map[string]any{"appId": appID})
 	tok := env.token(t, "/"+contosoID+"/oauth2/v2.0/token", ccV2(outboundID, "outbound-secret", "https://api.contoso.onmicrosoft.com/sn/.default"))
-	if _, c := decodeJWT(t, tok); c["aud"] != appID || c["ver"] != "2.0" {
-		t.Errorf("token for the new API: %v", c)
+	if _, c := decodeJWT(t, tok); c["aud"] != appID || c["ver"] != "2.0" || c["idtyp"] != "app" {
+		t.Errorf("token for the new API (v2, idtyp optional claim): %v", c)
+	}
+	// Without the optional claim there is no idtyp (reference/aad.md §0.14).
+	tok = env.token(t, "/"+contosoID+"/oauth2/v2.0/token", ccV2(outboundID, "outbound-secret", "api://modern/.default"))
+	if _, c := decodeJWT(t, tok); c["idtyp"] != nil {
+		t.Errorf("idtyp without the optional claim: %v", c)
 	}
 
 	// Mistakes get Graph's errors.

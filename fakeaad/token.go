@@ -102,6 +102,7 @@ type mintInput struct {
 	scp          string
 	user         *User // a copy
 	ipaddr       string
+	idtyp        string // the idtyp optional claim, when the resource asks for it
 }
 
 // authorize validates a token request in the order Entra is believed to
@@ -348,6 +349,7 @@ type accessClaims struct {
 	UTI               string   `json:"uti"`
 	Ver               string   `json:"ver"`
 	Wids              []string `json:"wids,omitempty"`
+	Idtyp             string   `json:"idtyp,omitempty"`
 }
 
 func randomB64(n int) string {
@@ -360,7 +362,7 @@ func randomB64(n int) string {
 func (s *Server) claims(in *mintInput, now time.Time) accessClaims {
 	iat := now.Add(-backdate).Unix()
 	c := accessClaims{
-		Aud: in.aud, Iat: iat, Nbf: iat, Exp: now.Add(tokenLifetime).Unix(),
+		Aud: in.aud, Iat: iat, Nbf: iat, Exp: now.Add(tokenLifetime).Unix(), Idtyp: in.idtyp,
 		Aio: randomB64(36), TID: in.tid, UTI: randomB64(16),
 		RH: "0." + randomB64(42) + ".",
 	}
