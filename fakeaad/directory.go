@@ -41,6 +41,9 @@ type Application struct {
 	TokenVersion int
 	PublicClient bool
 	Passwords    []*PasswordCredential
+	// KeyCredentials are certificates the app signs client assertions
+	// with (assertion.go).
+	KeyCredentials []*KeyCredential
 	// GrantedAppRoles are application permissions an admin consented to,
 	// keyed by the resource's appId; they land in the roles claim.
 	GrantedAppRoles map[string][]string
@@ -53,7 +56,6 @@ type Application struct {
 	AppRoles               []AppRole
 	Scopes                 []PermissionScope // api.oauth2PermissionScopes
 	RequiredResourceAccess []RequiredResourceAccess
-	Keys                   []*KeyCredential
 	ImplicitIDTokens       bool
 	ImplicitAccessTokens   bool
 	LogoutURL              string
@@ -104,7 +106,9 @@ type directory struct {
 	tenants  map[string]*Tenant      // by lower-case GUID
 	byDomain map[string]*Tenant      // by lower-case domain
 	apps     map[string]*Application // by lower-case appId, home registrations and first party
-	keys     []string                // published signing keys, last signs
+	keys     []string                // published signing keys
+	signer   string                  // the one of keys that signs
+	blocks   []Block                 // blocked states in force (blocked.go)
 }
 
 func newDirectory() *directory {

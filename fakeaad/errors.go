@@ -103,6 +103,11 @@ func errInstanceUnknown() *stsError {
 	return &stsError{400, "invalid_instance", 50049, "Unknown or invalid instance."}
 }
 
+// estsServer is the x-ms-ests-server value in Entra's form: build number,
+// region and slice ("2.1.11654.16 - WUS2 ProdSlices" in the recording of
+// reference/aad.md §1.2). Clients only log it.
+const estsServer = "2.1.19340.4 - WUS2 ProdSlices"
+
 // noStore are the headers Entra sends on token responses, errors included.
 func noStore(h http.Header, requestID string) {
 	h.Set("Cache-Control", "no-store, no-cache")
@@ -112,7 +117,7 @@ func noStore(h http.Header, requestID string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 	h.Set("x-ms-request-id", requestID)
-	h.Set("x-ms-ests-server", "m365snow fakeaad")
+	h.Set("x-ms-ests-server", estsServer)
 }
 
 // writeSTSError renders e. The trace id doubles as x-ms-request-id; the

@@ -19,9 +19,13 @@ import (
 // Fixture is the aad: section of a world fixture; fixtures/README.md
 // documents it for people.
 type Fixture struct {
-	// SigningKeys are "builtin-1".."builtin-3" or PEM bundles; the last one
-	// signs. Default: [builtin-1].
+	// SigningKeys are the published keys, "builtin-1".."builtin-3" or PEM
+	// bundles. Default: [builtin-1, builtin-2] — the signing key and the
+	// next one, as Entra always publishes ahead.
 	SigningKeys []string `yaml:"signingKeys,omitempty"`
+	// SigningKey is the one of SigningKeys that signs; default the first
+	// when SigningKeys is defaulted, the last when it is given.
+	SigningKey string `yaml:"signingKey,omitempty"`
 	// ConnectorSecret is the client secret of the support connector's own
 	// first-party app (default wellknown.ConnectorDefaultSecret).
 	ConnectorSecret string          `yaml:"connectorSecret,omitempty"`
@@ -29,6 +33,8 @@ type Fixture struct {
 	// Applications registered outside the tenant list name their home
 	// tenant (id or domain); worlds that extend another add apps this way.
 	Applications []ApplicationFixture `yaml:"applications,omitempty"`
+	// Blocked are blocked states in force from the start (blocked.go).
+	Blocked []Block `yaml:"blocked,omitempty"`
 }
 
 // TenantFixture describes one directory.
@@ -84,6 +90,7 @@ type ApplicationFixture struct {
 	AccessTokenVersion int                         `yaml:"accessTokenVersion,omitempty"`
 	PublicClient       bool                        `yaml:"publicClient,omitempty"`
 	PasswordCreds      []PasswordCredentialFixture `yaml:"passwordCredentials,omitempty"`
+	KeyCreds           []KeyCredentialFixture      `yaml:"keyCredentials,omitempty"`
 	// GrantedAppRoles are app roles (by value) of resources (by appId)
 	// assigned to the app's principal in its home tenant.
 	GrantedAppRoles map[string][]string `yaml:"grantedAppRoles,omitempty"`
@@ -153,9 +160,15 @@ func (f *Fixture) build() (*directory, error) {
 	for _, a := range firstPartyApps(secret) {
 		d.apps[strings.ToLower(a.AppID)] = a
 	}
-	d.keys = f.SigningKeys
+	d.keys, d.signer = f.SigningKeys, f.SigningKey
 	if len(d.keys) == 0 {
-		d.keys = []string{"builtin-1"}
+		d.keys = []string{"builtin-1", "builtin-2"}
+		if d.signer == "" {
+			d.signer = "builtin-1"
+		}
+	}
+	if d.signer == "" {
+		d.signer = d.keys[len(d.keys)-1]
 	}
 	for _, tf := range f.Tenants {
 		id, err := normGUID(tf.ID, "tenant id")
@@ -239,6 +252,12 @@ func (f *Fixture) build() (*directory, error) {
 			t.ServicePrincipals[appID] = sp
 		}
 	}
+	for i, b := range f.Blocked {
+		if err := b.validate(); err != nil {
+			return nil, fmt.Errorf("blocked[%d]: %w", i, err)
+		}
+	}
+	d.blocks = f.Blocked
 	// Consents need every principal in place.
 	for _, tf := range f.Tenants {
 		if err := d.loadConsents(d.tenants[strings.ToLower(tf.ID)], tf.Consents); err != nil {
@@ -426,12 +445,19 @@ func (af ApplicationFixture) build(home string) (*Application, error) {
 		}
 		a.Passwords = append(a.Passwords, p)
 	}
+	for i, kf := range af.KeyCreds {
+		k, err := kf.build(appID)
+		if err != nil {
+			return nil, fmt.Errorf("app %s key credential %d: %w", appID, i, err)
+		}
+		a.KeyCredentials = append(a.KeyCredentials, k)
+	}
 	return a, nil
 }
 
 // export renders a directory back into the fixture form.
 func (d *directory) export(connectorSecret string) *Fixture {
-	f := &Fixture{SigningKeys: d.keys}
+	f := &Fixture{SigningKeys: d.keys, Blocked: d.blocks}
 	if connectorSecret != wellknown.ConnectorDefaultSecret {
 		f.ConnectorSecret = connectorSecret
 	}
@@ -475,6 +501,9 @@ func (d *directory) export(connectorSecret string) *Fixture {
 			for _, p := range a.Passwords {
 				af.PasswordCreds = append(af.PasswordCreds, PasswordCredentialFixture{KeyID: p.KeyID, DisplayName: p.DisplayName,
 					Secret: p.Secret, Start: p.Start.Format(time.RFC3339), End: p.End.Format(time.RFC3339)})
+			}
+			for _, k := range a.KeyCredentials {
+				af.KeyCreds = append(af.KeyCreds, k.fixture())
 			}
 			sp := t.ServicePrincipals[a.AppID]
 			if sp == nil {

@@ -2,6 +2,7 @@ package fakeaad
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,10 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
 
+	"github.com/m365snow/m365snow/internal/oidckeys"
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
 
@@ -145,31 +146,47 @@ func (s *Server) graphAuth(r *http.Request) (*graphCaller, *graphError) {
 	if !ok || strings.TrimSpace(raw) == "" {
 		return nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
 	}
-	claims := jwt.MapClaims{}
-	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation()).
-		ParseWithClaims(strings.TrimSpace(raw), claims, func(t *jwt.Token) (any, error) {
-			kid, _ := t.Header["kid"].(string)
-			s.mu.RLock()
-			k := s.keys.byKID[kid]
-			s.mu.RUnlock()
-			if k == nil {
-				return nil, errors.New("unknown signing key")
-			}
-			return &k.Private.PublicKey, nil
-		})
+	raw = strings.TrimSpace(raw)
+	unverified, err := oidckeys.Unverified(raw)
 	if err != nil {
 		return nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid signature or malformed token.")
 	}
-	tid, _ := claims["tid"].(string)
-	if iss, _ := claims["iss"].(string); iss != "https://"+wellknown.STSHost+"/"+tid+"/" {
-		return nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid issuer.")
+	// Graph validates with the same rules as every other party here
+	// (internal/oidckeys): the issuer is the token's own tenant's v1 STS,
+	// the audience Graph's resource URI or app id, lifetime with 5 minutes
+	// of skew on exp and nbf alike.
+	tid, _ := unverified["tid"].(string)
+	keyFor := func(kid string) (*rsa.PublicKey, error) {
+		s.mu.RLock()
+		k := s.keys.byKID[kid]
+		s.mu.RUnlock()
+		if k == nil {
+			return nil, errors.New("unknown signing key")
+		}
+		return &k.Private.PublicKey, nil
 	}
-	if aud, _ := claims["aud"].(string); !strings.EqualFold(strings.TrimRight(aud, "/"), wellknown.GraphResource) && aud != wellknown.GraphAppID {
-		return nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
-	}
-	exp, err := claims.GetExpirationTime()
-	if err != nil || exp == nil || !s.clock.Now().Before(exp.Time) {
-		return nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+	claims, err := oidckeys.VerifyWith(raw, keyFor, oidckeys.Want{
+		Issuer:    "https://" + wellknown.STSHost + "/" + tid + "/",
+		Audiences: []string{wellknown.GraphResource, wellknown.GraphResource + "/", wellknown.GraphAppID},
+		Skew:      oidckeys.DefaultSkew,
+	}, s.clock.Now())
+	if err != nil {
+		var check oidckeys.Check
+		if f := (*oidckeys.Failure)(nil); errors.As(err, &f) {
+			check = f.Check
+		}
+		msg := "Access token validation failure. Invalid signature or malformed token."
+		switch check {
+		case oidckeys.CheckIssuer:
+			msg = "Access token validation failure. Invalid issuer."
+		case oidckeys.CheckAudience:
+			msg = "Access token validation failure. Invalid audience."
+		case oidckeys.CheckExpiry:
+			msg = "Lifetime validation failed, the token is expired."
+		case oidckeys.CheckNotBefore:
+			msg = "Lifetime validation failed, the token is not yet valid."
+		}
+		return nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "%s", msg)
 	}
 	c := &graphCaller{tid: tid}
 	c.appID, _ = claims["appid"].(string)

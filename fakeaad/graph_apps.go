@@ -2,7 +2,6 @@ package fakeaad
 
 import (
 	"bytes"
-	"crypto/sha1"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
@@ -137,20 +136,21 @@ func docOf(a *Application) appDoc {
 		d.Web.LogoutURL = ptr(a.LogoutURL)
 	}
 	d.KeyCredentials = []keyDoc{}
-	for _, k := range a.Keys {
+	for _, k := range a.KeyCredentials {
 		d.KeyCredentials = append(d.KeyCredentials, k.doc(true))
 	}
 	return d
 }
 
 func (k *KeyCredential) doc(withKey bool) keyDoc {
-	d := keyDoc{CustomKeyIdentifier: ptr(k.Thumbprint), KeyID: ptr(k.KeyID), Type: k.Type, Usage: k.Usage,
-		StartDateTime: ptr(k.Start), EndDateTime: ptr(k.End)}
+	// Certificates only: type and usage are the ones newKeyCredential accepts.
+	d := keyDoc{CustomKeyIdentifier: ptr(strings.ToUpper(hex.EncodeToString(k.sha1))), KeyID: ptr(k.KeyID), Type: "AsymmetricX509Cert", Usage: "Verify",
+		StartDateTime: ptr(k.Start.UTC().Format(time.RFC3339)), EndDateTime: ptr(k.End.UTC().Format(time.RFC3339))}
 	if k.DisplayName != "" {
 		d.DisplayName = ptr(k.DisplayName)
 	}
 	if withKey {
-		d.Key = ptr(base64.StdEncoding.EncodeToString(k.DER))
+		d.Key = ptr(base64.StdEncoding.EncodeToString(k.Cert.Raw))
 	}
 	return d
 }
@@ -290,7 +290,7 @@ func applyDoc(t *Tenant, old, a *Application, d appDoc) *graphError {
 	if e != nil {
 		return e
 	}
-	a.Keys = keys
+	a.KeyCredentials = keys
 	return nil
 }
 
@@ -363,14 +363,14 @@ func keysFrom(old *Application, docs []keyDoc) ([]*KeyCredential, *graphError) {
 	for _, d := range docs {
 		if d.Key == nil {
 			if old != nil && d.KeyID != nil {
-				if i := slices.IndexFunc(old.Keys, func(k *KeyCredential) bool { return strings.EqualFold(k.KeyID, *d.KeyID) }); i >= 0 {
-					out = append(out, old.Keys[i])
+				if i := slices.IndexFunc(old.KeyCredentials, func(k *KeyCredential) bool { return strings.EqualFold(k.KeyID, *d.KeyID) }); i >= 0 {
+					out = append(out, old.KeyCredentials[i])
 					continue
 				}
 			}
 			return nil, errGraph(http.StatusBadRequest, "Request_BadRequest", "Property 'key' is required for a new key credential.")
 		}
-		k, e := newKeyCredential(d)
+		k, e := keyCredentialFrom(d)
 		if e != nil {
 			return nil, e
 		}
@@ -379,7 +379,7 @@ func keysFrom(old *Application, docs []keyDoc) ([]*KeyCredential, *graphError) {
 	return out, nil
 }
 
-func newKeyCredential(d keyDoc) (*KeyCredential, *graphError) {
+func keyCredentialFrom(d keyDoc) (*KeyCredential, *graphError) {
 	if d.Type != "AsymmetricX509Cert" || d.Usage != "Verify" {
 		return nil, errGraph(http.StatusBadRequest, "Request_BadRequest", "Invalid value specified for property 'type' or 'usage' of resource 'KeyCredential': this fake takes AsymmetricX509Cert with usage Verify.")
 	}
@@ -391,10 +391,8 @@ func newKeyCredential(d keyDoc) (*KeyCredential, *graphError) {
 	if err != nil {
 		return nil, errGraph(http.StatusBadRequest, "Request_BadRequest", "Invalid certificate: Key value is invalid certificate")
 	}
-	sum := sha1.Sum(der)
-	k := &KeyCredential{KeyID: uuid.NewString(), Type: d.Type, Usage: d.Usage, DER: der,
-		Thumbprint: strings.ToUpper(hex.EncodeToString(sum[:])),
-		Start:      cert.NotBefore.UTC().Format(time.RFC3339), End: cert.NotAfter.UTC().Format(time.RFC3339)}
+	k := newKeyCredential(cert)
+	k.KeyID = uuid.NewString()
 	if d.KeyID != nil {
 		if _, err := uuid.Parse(*d.KeyID); err == nil {
 			k.KeyID = strings.ToLower(*d.KeyID)
@@ -421,8 +419,8 @@ func (s *Server) applicationJSON(a *Application, t *Tenant) map[string]any {
 	for _, p := range a.Passwords {
 		creds = append(creds, passwordJSON(p, false))
 	}
-	keys := make([]map[string]any, 0, len(a.Keys))
-	for _, k := range a.Keys {
+	keys := make([]map[string]any, 0, len(a.KeyCredentials))
+	for _, k := range a.KeyCredentials {
 		keys = append(keys, keyJSON(k))
 	}
 	publisher := ""
@@ -698,7 +696,7 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request, c *graphCaller) 
 	if body.KeyCredential == nil || body.KeyCredential.Key == nil {
 		return errGraph(http.StatusBadRequest, "Request_BadRequest", "The keyCredential parameter with type, usage and key is required.")
 	}
-	k, e := newKeyCredential(*body.KeyCredential)
+	k, e := keyCredentialFrom(*body.KeyCredential)
 	if e != nil {
 		return e
 	}
@@ -714,7 +712,7 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request, c *graphCaller) 
 	if e := s.checkProof(a, body.Proof); e != nil {
 		return e
 	}
-	a.Keys = append(slices.Clone(a.Keys), k)
+	a.KeyCredentials = append(slices.Clone(a.KeyCredentials), k)
 	out := keyJSON(k)
 	out["@odata.context"] = graphBase + "$metadata#microsoft.graph.keyCredential"
 	writeJSON(w, http.StatusOK, out)
@@ -745,11 +743,11 @@ func (s *Server) removeKey(w http.ResponseWriter, r *http.Request, c *graphCalle
 	if e := s.checkProof(a, body.Proof); e != nil {
 		return e
 	}
-	i := slices.IndexFunc(a.Keys, func(k *KeyCredential) bool { return strings.EqualFold(k.KeyID, body.KeyID) })
+	i := slices.IndexFunc(a.KeyCredentials, func(k *KeyCredential) bool { return strings.EqualFold(k.KeyID, body.KeyID) })
 	if i < 0 {
 		return errGraph(http.StatusBadRequest, "Request_BadRequest", "No key credential found with keyId '%s'.", body.KeyID)
 	}
-	a.Keys = slices.Delete(slices.Clone(a.Keys), i, i+1)
+	a.KeyCredentials = slices.Delete(slices.Clone(a.KeyCredentials), i, i+1)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -766,9 +764,8 @@ func (s *Server) checkProof(a *Application, proof string) *graphError {
 	}
 	now := s.clock.Now()
 	var valid []*x509.Certificate
-	for _, k := range a.Keys {
-		cert, err := x509.ParseCertificate(k.DER)
-		if err == nil && !now.Before(cert.NotBefore) && now.Before(cert.NotAfter) {
+	for _, k := range a.KeyCredentials {
+		if cert := k.Cert; !now.Before(cert.NotBefore) && now.Before(cert.NotAfter) {
 			valid = append(valid, cert)
 		}
 	}

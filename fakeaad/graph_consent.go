@@ -28,24 +28,6 @@ func errInvalidScope(scope string) *stsError {
 	return &stsError{400, "invalid_scope", 70011, fmt.Sprintf("The provided value for the input parameter 'scope' is not valid. The scope %s is not valid.", scope)}
 }
 
-func errConsentRequired(app *Application) *stsError {
-	return &stsError{400, "invalid_grant", 65001, fmt.Sprintf("The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.", app.AppID, app.DisplayName)}
-}
-
-// errAppDisabled answers a sign-in of an application whose service
-// principal has accountEnabled false.
-func errAppDisabled(app *Application) *stsError {
-	return &stsError{400, "unauthorized_client", 7000112, fmt.Sprintf("Application '%s'(%s) is disabled.", app.AppID, app.DisplayName)}
-}
-
-// checkEnabled refuses a disabled client principal.
-func checkEnabled(app *Application, sp *ServicePrincipal) *stsError {
-	if !sp.AccountEnabled {
-		return errAppDisabled(app)
-	}
-	return nil
-}
-
 // applyConsent fills in.roles (app-only) or in.scp (delegated) from the
 // tenant's consents. form is the token request, to tell "/.default" (all
 // granted permissions) from named scopes.
@@ -93,14 +75,14 @@ func (d *directory) applyConsent(t *Tenant, client *Application, clientSP *Servi
 	}
 	if len(named) == 0 {
 		if len(granted) == 0 {
-			return errConsentRequired(client)
+			return errConsentRequired(client.AppID, client.DisplayName)
 		}
 		in.scp = strings.Join(granted, " ")
 		return nil
 	}
 	for _, sc := range named {
 		if !slices.ContainsFunc(granted, func(x string) bool { return strings.EqualFold(x, sc) }) {
-			return errConsentRequired(client)
+			return errConsentRequired(client.AppID, client.DisplayName)
 		}
 	}
 	in.scp = strings.Join(named, " ")

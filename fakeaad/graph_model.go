@@ -57,17 +57,6 @@ type OptionalClaims struct {
 	Saml2Token  []OptionalClaim `json:"saml2Token" yaml:"saml2Token,omitempty"`
 }
 
-// KeyCredential is a certificate registered on an application.
-type KeyCredential struct {
-	KeyID       string
-	DisplayName string
-	Type        string // AsymmetricX509Cert
-	Usage       string // Verify
-	Thumbprint  string // SHA-1 of the certificate, upper-case hex
-	Start, End  string // RFC 3339
-	DER         []byte // the certificate
-}
-
 // AppRoleAssignment grants an app role of a resource principal to a
 // principal (here: a client's service principal).
 type AppRoleAssignment struct {
