@@ -294,3 +294,65 @@ func (t *Tenant) mergeGrant(client, resource string, scopes []string) {
 	t.Grants = append(t.Grants, &PermissionGrant{ID: grantID(client, resource, ""), ClientID: client, ConsentType: "AllPrincipals",
 		ResourceID: resource, Scope: strings.Join(scopes, " ")})
 }
+
+// recordUserConsent turns a user's acceptance on the sign-in page's consent
+// prompt into a Principal oauth2PermissionGrant for the scopes asked for
+// ("<resource>/<scope>", or a bare Graph scope), as Entra records user
+// consent. Scopes the resource does not define are left out; OpenID scopes
+// need no grant.
+func (s *Server) recordUserConsent(tid, clientAppID, userOID, scope string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.dir
+	t := d.tenants[strings.ToLower(tid)]
+	if t == nil {
+		return
+	}
+	clientSP := d.servicePrincipal(t, clientAppID)
+	if clientSP == nil {
+		return
+	}
+	byResource := map[string][]string{}
+	for _, sc := range strings.Fields(scope) {
+		if slices.Contains(oidcScopes, sc) {
+			continue
+		}
+		res, perm := wellknown.GraphResource, sc
+		if i := strings.LastIndex(sc, "/"); i > 0 {
+			res, perm = sc[:i], sc[i+1:]
+		}
+		ra := d.resource(t, res)
+		if ra == nil || perm == ".default" { // .default asks for what is granted already
+			continue
+		}
+		for _, p := range ra.Scopes {
+			if p.IsEnabled && strings.EqualFold(p.Value, perm) {
+				byResource[ra.AppID] = append(byResource[ra.AppID], p.Value)
+			}
+		}
+	}
+	for resAppID, scopes := range byResource {
+		resSP := d.servicePrincipal(t, resAppID)
+		if resSP == nil {
+			continue
+		}
+		t.Grants = slices.Clone(t.Grants)
+		i := slices.IndexFunc(t.Grants, func(g *PermissionGrant) bool {
+			return g.ClientID == clientSP.ObjectID && g.ResourceID == resSP.ObjectID && g.ConsentType == "Principal" && strings.EqualFold(g.PrincipalID, userOID)
+		})
+		if i < 0 {
+			t.Grants = append(t.Grants, &PermissionGrant{ID: grantID(clientSP.ObjectID, resSP.ObjectID, userOID), ClientID: clientSP.ObjectID,
+				ConsentType: "Principal", PrincipalID: strings.ToLower(userOID), ResourceID: resSP.ObjectID, Scope: strings.Join(scopes, " ")})
+			continue
+		}
+		cp := *t.Grants[i]
+		have := strings.Fields(cp.Scope)
+		for _, sc := range scopes {
+			if !slices.Contains(have, sc) {
+				have = append(have, sc)
+			}
+		}
+		cp.Scope = strings.Join(have, " ")
+		t.Grants[i] = &cp
+	}
+}

@@ -271,7 +271,14 @@ func TestGraphApplicationKeys(t *testing.T) {
 	if err != nil || !strings.Contains(string(state), "keyCredentials") {
 		t.Fatalf("export: %v\n%s", err, state)
 	}
+	if strings.Count(string(state), "keyCredentials") != 1 {
+		t.Errorf("the certificate is exported twice:\n%s", state)
+	}
 	if err := env.srv.ImportState(state); err != nil {
 		t.Fatalf("re-import: %v", err)
+	}
+	r = env.graph(t, "GET", "/applications/"+id, admin, "")
+	if keys := r.body["keyCredentials"].([]any); len(keys) != 1 || keys[0].(map[string]any)["displayName"] != "CN=second" {
+		t.Errorf("keys after re-import: %v", keys)
 	}
 }

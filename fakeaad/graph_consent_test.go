@@ -1,6 +1,7 @@
 package fakeaad
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -114,4 +115,38 @@ func mustMarshalFixture(t *testing.T, f *Fixture) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// Accepting the sign-in page's consent prompt records a Principal
+// oauth2PermissionGrant for the scopes asked for: that user's tokens carry
+// them, other users' still need consent.
+func TestConsentPromptRecordsAGrant(t *testing.T) {
+	env := newFlowEnv(t, false, func(f *Fixture) { f.Blocked = []Block{{State: "consentMissing", App: webID}} })
+	ropcWeb := func(upn, pw string) response {
+		return env.post(t, "/"+contosoID+"/oauth2/v2.0/token", url.Values{"grant_type": {"password"}, "client_id": {webID}, "client_secret": {"web-secret"},
+			"username": {upn}, "password": {pw}, "scope": {"https://graph.microsoft.com/User.Read.All"}})
+	}
+	if r := ropcWeb("lynne@contoso.onmicrosoft.com", "lynne-pw"); !strings.Contains(r.raw, "AADSTS65001") {
+		t.Fatalf("before consent: %s", r.raw)
+	}
+	b := env.browser(t)
+	v := url.Values{"client_id": {webID}, "redirect_uri": {webRedir}, "response_type": {"code"}, "scope": {"openid https://graph.microsoft.com/User.Read.All"}, "state": {"st"}}
+	p := b.submit(b.get(env.ts.URL+"/"+contosoID+"/oauth2/v2.0/authorize?"+v.Encode()), signInFields("lynne@contoso.onmicrosoft.com", "lynne-pw"))
+	if q := b.submit(p, url.Values{"action": {"accept"}}).redirectParams(t); q.Get("code") == "" {
+		t.Fatalf("accepted consent: %v", q)
+	}
+	r := ropcWeb("lynne@contoso.onmicrosoft.com", "lynne-pw")
+	if r.status != 200 {
+		t.Fatalf("after consent: %s", r.raw)
+	}
+	if _, c := decodeJWT(t, r.body["access_token"].(string)); c["scp"] != "User.Read.All" {
+		t.Errorf("scp %v", c["scp"])
+	}
+	if r := ropcWeb("admin@contoso.onmicrosoft.com", "admin-pw"); !strings.Contains(r.raw, "AADSTS65001") {
+		t.Errorf("another user: %s", r.raw)
+	}
+	state, _ := env.srv.ExportState()
+	if !strings.Contains(string(state), "user: lynne@contoso.onmicrosoft.com") {
+		t.Errorf("the user's grant is not in the export:\n%s", state)
+	}
 }

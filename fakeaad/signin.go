@@ -400,6 +400,7 @@ func (s *Server) signInPost(w http.ResponseWriter, r *http.Request, ar *authRequ
 			return
 		}
 		s.flows.grantConsent(sess.tid, ar.app.AppID, sess.userOID)
+		s.recordUserConsent(sess.tid, ar.app.AppID, sess.userOID, ar.scope)
 		s.complete(w, r, ar, sess, false)
 	default:
 		s.showSignIn(w, ar, "")
