@@ -322,6 +322,7 @@ func (s *Server) router() *mux.Router {
 	r.HandleFunc("/common/discovery/instance", s.instanceDiscovery).Methods(http.MethodGet)
 	r.HandleFunc("/error", s.errorPage).Methods(http.MethodGet)
 	s.signInRoutes(r)
+	s.consentRoutes(r)
 	r.HandleFunc("/{tenant}/oauth2/token", s.token(false))
 	r.HandleFunc("/{tenant}/oauth2/v2.0/token", s.token(true))
 	r.HandleFunc("/{tenant}/.well-known/openid-configuration", s.discovery(false)).Methods(http.MethodGet)
