@@ -266,3 +266,78 @@ func TestAuthorizeResponseModes(t *testing.T) {
 		t.Errorf("id_token in a query: %v", q)
 	}
 }
+
+// Consent on the sign-in page: a consentMissing block makes the page ask;
+// prompt=none answers consent_required; Cancel is access_denied (65004);
+// Accept records the user's consent, which the password grant then sees.
+func TestSignInConsentAndBlocks(t *testing.T) {
+	env := newFlowEnv(t, false, func(f *Fixture) {
+		f.Blocked = []Block{{State: "consentMissing", App: webID}, {State: "conditionalAccessBlocked", App: secondID}}
+	})
+	authz := func(edit func(url.Values)) string {
+		v := url.Values{"client_id": {webID}, "redirect_uri": {webRedir}, "response_type": {"code"}, "scope": {"openid User.Read"}, "state": {"st"}}
+		if edit != nil {
+			edit(v)
+		}
+		return env.ts.URL + "/" + contosoID + "/oauth2/v2.0/authorize?" + v.Encode()
+	}
+	b := env.browser(t)
+	p := b.submit(b.get(authz(nil)), signInFields("lynne@contoso.onmicrosoft.com", "lynne-pw"))
+	if p.status != 200 || !strings.Contains(p.body, `id="accept"`) || !strings.Contains(p.body, "<li>User.Read</li>") {
+		t.Fatalf("consent page: %d %s", p.status, p.body)
+	}
+	if q := b.get(authz(func(v url.Values) { v.Set("prompt", "none") })).redirectParams(t); q.Get("error") != "consent_required" || !strings.HasPrefix(q.Get("error_description"), "AADSTS65001:") {
+		t.Errorf("prompt=none without consent: %v", q)
+	}
+	if q := b.submit(p, url.Values{"action": {"decline"}}).redirectParams(t); q.Get("error") != "access_denied" || !strings.HasPrefix(q.Get("error_description"), "AADSTS65004:") {
+		t.Errorf("declined consent: %v", q)
+	}
+	if q := b.submit(p, url.Values{"action": {"accept"}}).redirectParams(t); q.Get("code") == "" {
+		t.Fatalf("accepted consent: %v", q)
+	}
+	ropcWeb := func(upn, pw string) response {
+		return env.post(t, "/"+contosoID+"/oauth2/v2.0/token", url.Values{"grant_type": {"password"}, "client_id": {webID}, "client_secret": {"web-secret"},
+			"username": {upn}, "password": {pw}, "scope": {"User.Read"}})
+	}
+	if r := ropcWeb("lynne@contoso.onmicrosoft.com", "lynne-pw"); r.status != 200 {
+		t.Errorf("after consent: %s", r.raw)
+	}
+	if r := ropcWeb("admin@contoso.onmicrosoft.com", "admin-pw"); !strings.Contains(r.raw, "AADSTS65001") || !strings.Contains(r.raw, `"invalid_grant"`) {
+		t.Errorf("another user has not consented: %s", r.raw)
+	}
+	// A Conditional Access block comes back to the app as access_denied.
+	p2 := b.get(env.ts.URL + "/" + contosoID + "/oauth2/v2.0/authorize?" + url.Values{"client_id": {secondID}, "redirect_uri": {"https://second.contoso.com/callback"},
+		"response_type": {"code"}, "scope": {"openid"}}.Encode())
+	if q := p2.redirectParams(t); q.Get("error") != "access_denied" || !strings.HasPrefix(q.Get("error_description"), "AADSTS53003:") {
+		t.Errorf("CA block on the front channel: %v", q)
+	}
+}
+
+// Blocked states and key credentials survive a state export and import.
+func TestBlocksAndKeyCredentialsRoundTrip(t *testing.T) {
+	k := appCert(t)
+	env := newFlowEnv(t, false, func(f *Fixture) {
+		withCertificate(k)(f)
+		f.Blocked = []Block{{State: "throttled", App: webID, RetryAfter: 5}}
+	})
+	out, err := env.srv.ExportState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"state: throttled", "retryAfter: 5", "keyCredentials:", "BEGIN CERTIFICATE"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("export lacks %q", want)
+		}
+	}
+	if err := env.srv.ImportState(out); err != nil {
+		t.Fatalf("import of own export: %v", err)
+	}
+	if got := env.srv.Blocks(); len(got) != 1 || got[0].App != webID {
+		t.Errorf("blocks after import %v", got)
+	}
+	for _, bad := range []Block{{State: "sleepy"}, {State: "userDisabled"}, {State: "consentMissing"}} {
+		if err := env.srv.AddBlock(bad); err == nil {
+			t.Errorf("accepted %+v", bad)
+		}
+	}
+}

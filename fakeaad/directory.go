@@ -106,7 +106,8 @@ type directory struct {
 	tenants  map[string]*Tenant      // by lower-case GUID
 	byDomain map[string]*Tenant      // by lower-case domain
 	apps     map[string]*Application // by lower-case appId, home registrations and first party
-	keys     []string                // published signing keys, last signs
+	keys     []string                // published signing keys
+	signer   string                  // the one of keys that signs
 	blocks   []Block                 // blocked states in force (blocked.go)
 }
 
@@ -171,6 +172,7 @@ func firstPartyApps(connectorSecret string) []*Application {
 			DisplayName: name, SignInAudience: "AzureADMultipleOrgs", IdentifierURIs: uris, TokenVersion: 1, firstParty: true}
 	}
 	graph := fp(wellknown.GraphAppID, "Microsoft Graph", wellknown.GraphResource)
+	graph.AppRoles, graph.Scopes = graphPermissions()
 	cli := fp(wellknown.AzureCLIAppID, "Microsoft Azure CLI")
 	cli.PublicClient = true
 	portal := fp(wellknown.AdminPortalAppID, "Microsoft Office 365 Portal", wellknown.AdminPortalResource)

@@ -19,7 +19,7 @@ func (e *testEnv) resigned(t *testing.T, tok string, nbf, exp time.Time) string 
 	}
 	claims["nbf"], claims["exp"] = nbf.Unix(), exp.Unix()
 	e.srv.mu.RLock()
-	k := e.srv.keys.active()
+	k := e.srv.keys.active(e.srv.clock.Now())
 	e.srv.mu.RUnlock()
 	j := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	j.Header["kid"] = k.KID

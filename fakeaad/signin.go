@@ -33,6 +33,24 @@ func (s *Server) signInRoutes(r *mux.Router) {
 	r.HandleFunc("/{tenant}/oauth2/v2.0/logout", s.logout).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc("/{tenant}/openid/userinfo", s.userinfo).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc("/oidc/userinfo", s.userinfo).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc("/{tenant}/oauth2/checksession", s.checkSession).Methods(http.MethodGet)
+	r.HandleFunc("/{tenant}/kerberos", s.kerberos)
+}
+
+// checkSession is the v1 document's check_session_iframe: a page an app
+// frames to watch the session. The fake's page never signals a change.
+func (s *Server) checkSession(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("x-ms-ests-server", estsServer)
+	_, _ = w.Write([]byte("<!DOCTYPE html><html><head><title>Check session</title></head><body></body></html>\n"))
+}
+
+// kerberos is the advertised kerberos_endpoint. Without a Kerberos ticket
+// (which nothing here has) it asks for one, as an SPNEGO endpoint does.
+func (s *Server) kerberos(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("WWW-Authenticate", "Negotiate")
+	w.Header().Set("x-ms-ests-server", estsServer)
+	w.WriteHeader(http.StatusUnauthorized)
 }
 
 // authRequest is a parsed, validated authorization request.
@@ -478,7 +496,13 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, ar *authReques
 	case s.dir.blocked("servicePrincipalDisabled", ar.app.AppID, "") != nil:
 		e = errAppDisabled(ar.app.AppID, ar.app.DisplayName)
 	default:
-		e = s.dir.userBlock(ar.app, u, "", false)
+		if e = s.dir.userBlock(ar.app, u, "", false); e != nil {
+			// The front channel has no invalid_grant: a sign-in the
+			// directory refuses comes back as access_denied.
+			cp := *e
+			cp.code = "access_denied"
+			e = &cp
+		}
 	}
 	needConsent := false
 	var upn string

@@ -116,6 +116,8 @@ type mintInput struct {
 	nonce      string
 	authTime   time.Time
 	grant      signIn // what a refresh token issued now stands for
+	// fullScopeNames: the client wrote Graph scopes as full URIs.
+	fullScopeNames bool
 }
 
 const (
@@ -125,6 +127,11 @@ const (
 
 // supportedGrants are the grant types the token endpoints take.
 var supportedGrants = []string{"client_credentials", "password", "refresh_token", "authorization_code", deviceCodeGrant, jwtBearerGrant}
+
+// grantAliases are short grant names clients send for the URN forms: MSAL
+// Go posts grant_type=device_code (apps/internal/oauth/ops/internal/grant),
+// MSAL Python the URN; Entra takes both.
+var grantAliases = map[string]string{"device_code": deviceCodeGrant}
 
 // grantParams are the parameters each grant must carry besides client_id.
 var grantParams = map[string][]string{
@@ -138,6 +145,10 @@ var grantParams = map[string][]string{
 // (reference/aad.md §7) and returns what to mint or the first error.
 func (s *Server) authorize(req *tokenRequest) (*mintInput, *stsError) {
 	grant := req.form.Get("grant_type")
+	if long, ok := grantAliases[grant]; ok {
+		grant = long
+		req.form.Set("grant_type", long)
+	}
 	seg := strings.ToLower(req.tenantSeg)
 	generic := seg == "common" || seg == "organizations" || seg == "consumers"
 	switch {
@@ -294,7 +305,11 @@ func (s *Server) appToken(req *tokenRequest, d *directory, t *Tenant, tenantName
 		return nil, errResourceNotFound(resource, tenantName)
 	}
 	in.setResource(res, resource)
-	in.roles = slices.Clone(app.GrantedAppRoles[res.AppID])
+	// The roles claim: what the tenant assigned the client's principal on
+	// the resource (graph_consent.go).
+	if e := d.applyConsent(t, app, d.servicePrincipal(t, app.AppID), res, in, req.form); e != nil {
+		return nil, e
+	}
 	return in, nil
 }
 
@@ -503,7 +518,7 @@ func (s *Server) sign(c accessClaims) (string, error) { return s.signJSON(c, c.V
 // carry x5t in the header as well as kid.
 func (s *Server) signJSON(payload any, v1 bool) (string, error) {
 	s.mu.RLock()
-	k := s.keys.active()
+	k := s.keys.active(s.clock.Now())
 	s.mu.RUnlock()
 	header := map[string]string{"typ": "JWT", "alg": "RS256", "kid": k.KID}
 	if v1 {
@@ -585,7 +600,7 @@ func (s *Server) writeToken(w http.ResponseWriter, in *mintInput) {
 		resp := v2Response{TokenType: "Bearer", ExpiresIn: expiresIn, ExtExpiresIn: expiresIn, AccessToken: tok,
 			RefreshToken: rt, IDToken: idt, ClientInfo: ci}
 		if in.user != nil {
-			resp.Scope = strings.TrimSpace(v2ScopeEcho(in.resourceEcho, in.scp) + " " + strings.Join(in.oidcEcho, " "))
+			resp.Scope = strings.TrimSpace(v2ScopeEcho(in.resourceEcho, in.scp, in.fullScopeNames) + " " + strings.Join(in.oidcEcho, " "))
 		}
 		body = resp
 	} else {
@@ -603,10 +618,12 @@ func (s *Server) writeToken(w http.ResponseWriter, in *mintInput) {
 }
 
 // v2ScopeEcho writes granted permissions the way the v2 endpoint does:
-// Graph's by short name, other resources' as full scope URIs.
-func v2ScopeEcho(resource, scp string) string {
+// Graph's by short name unless the client named them in full, other
+// resources' as full scope URIs. MSAL compares the echo with what it asked
+// for and fails on "declined scopes" otherwise.
+func v2ScopeEcho(resource, scp string, full bool) string {
 	perms := strings.Fields(scp)
-	if !strings.EqualFold(strings.TrimRight(resource, "/"), wellknown.GraphResource) {
+	if full || !strings.EqualFold(strings.TrimRight(resource, "/"), wellknown.GraphResource) {
 		for i, p := range perms {
 			perms[i] = strings.TrimRight(resource, "/") + "/" + p
 		}

@@ -115,6 +115,10 @@ func (s *Server) userToken(req *tokenRequest, d *directory, t *Tenant, tenantNam
 	cp := *u
 	cp.Roles = slices.Clone(u.Roles)
 	in.user = &cp
+	// Delegated permissions: scp from the tenant's grants (graph_consent.go).
+	if e := d.applyConsent(t, app, d.servicePrincipal(t, app.AppID), res, in, req.form); e != nil {
+		return nil, e
+	}
 	in.amr = si.amr
 	// What the client asked for this time decides the extras; a refresh
 	// without scope keeps what the grant was for.
@@ -137,6 +141,7 @@ func (s *Server) userToken(req *tokenRequest, d *directory, t *Tenant, tenantNam
 	in.refresh = !req.v2 || slices.Contains(scopes, "offline_access")
 	in.clientInfo = req.form.Get("client_info") == "1"
 	in.oidcEcho = oidcEcho(scopes)
+	in.fullScopeNames = slices.ContainsFunc(scopes, func(sc string) bool { return strings.Contains(sc, "/") })
 	in.nonce = si.nonce
 	in.authTime = si.authTime
 	in.grant = si
@@ -172,7 +177,7 @@ func (s *Server) onBehalfOf(d *directory, t *Tenant, app *Application, assertion
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(assertion, claims, func(tok *jwt.Token) (any, error) {
 		kid, _ := tok.Header["kid"].(string)
-		if k := s.keys.byKID[kid]; k != nil {
+		if k := s.keys.verifier(kid, now); k != nil {
 			return &k.Private.PublicKey, nil
 		}
 		return nil, jwt.ErrTokenUnverifiable
@@ -303,7 +308,7 @@ func (s *Server) verifyOwnToken(tok string) (jwt.MapClaims, error) {
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(tok, claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
-		if k := s.keys.byKID[kid]; k != nil {
+		if k := s.keys.verifier(kid, s.clock.Now()); k != nil {
 			return &k.Private.PublicKey, nil
 		}
 		return nil, jwt.ErrTokenUnverifiable
