@@ -155,6 +155,14 @@ func runSuite(t *testing.T, cfg suiteConfig, progressOnly bool) {
 	}
 }
 
+// joinTags ands two godog tag expressions.
+func joinTags(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " && " + b
+}
+
 // envOr reads an environment variable with a default.
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
