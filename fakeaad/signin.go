@@ -621,13 +621,24 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		s.flows.mu.Unlock()
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1})
-	if to := r.URL.Query().Get("post_logout_redirect_uri"); to != "" {
-		if u, err := url.Parse(to); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
-			http.Redirect(w, r, to, http.StatusFound)
-			return
-		}
+	// Entra returns only to a URI registered on an app, never anywhere
+	// a link names.
+	if to := r.URL.Query().Get("post_logout_redirect_uri"); to != "" && s.registeredRedirect(to) {
+		http.Redirect(w, r, to, http.StatusFound)
+		return
 	}
 	writePage(w, http.StatusOK, signInPage, pageData{Title: "You signed out of your account"})
+}
+
+func (s *Server) registeredRedirect(uri string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, a := range s.dir.apps {
+		if redirectAllowed(a, uri) {
+			return true
+		}
+	}
+	return false
 }
 
 // userinfo answers the OIDC userinfo endpoint for a v1 or Graph-audience

@@ -131,7 +131,9 @@ func (s *Server) userToken(req *tokenRequest, d *directory, t *Tenant, tenantNam
 		si.scope = resource
 	}
 	scopes := strings.Fields(requested)
-	in.idToken = slices.Contains(scopes, "openid") || (!req.v2 && si.nonce != "")
+	// v1 code redemption always carries an id_token (v1 authorization code
+	// docs' token response); elsewhere openid asks for one.
+	in.idToken = slices.Contains(scopes, "openid") || (!req.v2 && grant == "authorization_code")
 	// v1 has no offline_access scope: every user grant gets a refresh
 	// token there, as ADAL relied on.
 	in.refresh = !req.v2 || slices.Contains(scopes, "offline_access")
