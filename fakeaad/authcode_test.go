@@ -423,3 +423,15 @@ func TestLogout(t *testing.T) {
 		t.Errorf("logout back to the app: %d %s", p.status, p.location)
 	}
 }
+
+// A disabled app cannot sign anyone in on the front channel either.
+func TestSignInToDisabledApp(t *testing.T) {
+	env := newFlowEnv(t, false, func(f *Fixture) { f.Blocked = []Block{{State: "servicePrincipalDisabled", App: webID}} })
+	b := env.browser(t)
+	p := b.get(env.ts.URL + "/" + contosoID + "/oauth2/v2.0/authorize?" + url.Values{"client_id": {webID}, "redirect_uri": {webRedir},
+		"response_type": {"code"}, "scope": {"openid"}, "state": {"d"}}.Encode())
+	q := b.submit(p, signInFields("lynne@contoso.onmicrosoft.com", "lynne-pw")).redirectParams(t)
+	if q.Get("error") != "unauthorized_client" || !strings.HasPrefix(q.Get("error_description"), "AADSTS7000112:") || q.Get("state") != "d" {
+		t.Errorf("disabled app: %v", q)
+	}
+}

@@ -493,7 +493,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, ar *authReques
 		}
 	case s.dir.servicePrincipal(t, ar.app.AppID) == nil:
 		e = errAppNotFound(ar.app.AppID, t.DisplayName)
-	case s.dir.blocked("servicePrincipalDisabled", ar.app.AppID, "") != nil:
+	case !s.dir.servicePrincipal(t, ar.app.AppID).AccountEnabled || s.dir.blocked("servicePrincipalDisabled", ar.app.AppID, "") != nil:
 		e = errAppDisabled(ar.app.AppID, ar.app.DisplayName)
 	default:
 		if e = s.dir.userBlock(ar.app, u, "", false); e != nil {
