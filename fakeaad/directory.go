@@ -172,6 +172,7 @@ func firstPartyApps(connectorSecret string) []*Application {
 			DisplayName: name, SignInAudience: "AzureADMultipleOrgs", IdentifierURIs: uris, TokenVersion: 1, firstParty: true}
 	}
 	graph := fp(wellknown.GraphAppID, "Microsoft Graph", wellknown.GraphResource)
+	graph.AppRoles, graph.Scopes = graphPermissions()
 	cli := fp(wellknown.AzureCLIAppID, "Microsoft Azure CLI")
 	cli.PublicClient = true
 	portal := fp(wellknown.AdminPortalAppID, "Microsoft Office 365 Portal", wellknown.AdminPortalResource)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -150,26 +149,4 @@ func (s *Server) writeSTSError(w http.ResponseWriter, r *http.Request, e *stsErr
 	noStore(w.Header(), trace)
 	w.WriteHeader(e.status)
 	_ = json.NewEncoder(w).Encode(body)
-}
-
-// stsErrorBody is the shape status-only faults answer with on the STS.
-func stsErrorBody(clockNow func() time.Time, publicURL string) func(int) (string, []byte) {
-	return func(status int) (string, []byte) {
-		code, n, text := "temporarily_unavailable", 90033, "A transient error has occurred. Please try again."
-		if status < 500 {
-			code, n, text = "invalid_request", 90000, fmt.Sprintf("The request was refused with HTTP %d (fault injected by m365snow).", status)
-		}
-		trace := uuid.NewString()
-		ts := clockNow().UTC().Format("2006-01-02 15:04:05Z")
-		b, _ := json.Marshal(map[string]any{
-			"error":             code,
-			"error_description": fmt.Sprintf("AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s", n, text, trace, trace, ts),
-			"error_codes":       []int{n},
-			"timestamp":         ts,
-			"trace_id":          trace,
-			"correlation_id":    trace,
-			"error_uri":         publicURL + "/error?code=" + strconv.Itoa(n),
-		})
-		return "application/json; charset=utf-8", b
-	}
 }

@@ -62,6 +62,13 @@ tenants:
           - secret: middle-secret
       - appId: 4e5f6a7b-8c9d-4e0f-2a1b-3c4d5e6f7a8b
         displayName: Certificate daemon
+    # Delegated permissions the tenant granted (oauth2PermissionGrants):
+    # without them Entra answers a user token for Graph with 65001.
+    consents:
+      - {client: 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d, resource: 00000003-0000-0000-c000-000000000000, scopes: [User.Read]}
+      - {client: 1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e, resource: 00000003-0000-0000-c000-000000000000, scopes: [User.Read]}
+      - {client: 2c3d4e5f-6a7b-4c8d-0e9f-1a2b3c4d5e6f, resource: 00000003-0000-0000-c000-000000000000, scopes: [User.Read]}
+      - {client: 3d4e5f6a-7b8c-4d9e-1f0a-2b3c4d5e6f7a, resource: 00000003-0000-0000-c000-000000000000, scopes: [User.Read]}
   - id: 4d3c2b1a-0f9e-4d8c-b7a6-5f4e3d2c1b0a
     displayName: Fabrikam
     domains: [fabrikam.onmicrosoft.com]

@@ -216,7 +216,7 @@ func strictInto(doc map[string]any, v any, typ string) *graphError {
 }
 
 // applyDoc validates d and writes it into a (a copy the caller commits).
-func (s *Server) applyDoc(t *Tenant, old, a *Application, d appDoc) *graphError {
+func applyDoc(t *Tenant, old, a *Application, d appDoc) *graphError {
 	if d.DisplayName == nil || strings.TrimSpace(*d.DisplayName) == "" {
 		return errGraph(http.StatusBadRequest, "Request_BadRequest", "Property 'displayName' is required.")
 	}
@@ -286,7 +286,7 @@ func (s *Server) applyDoc(t *Tenant, old, a *Application, d appDoc) *graphError 
 	a.ImplicitIDTokens = d.Web.ImplicitGrantSettings.EnableIDTokenIssuance
 	a.ImplicitAccessTokens = d.Web.ImplicitGrantSettings.EnableAccessTokenIssuance
 	a.OptionalClaims = d.OptionalClaims
-	keys, e := s.keysFrom(old, d.KeyCredentials)
+	keys, e := keysFrom(old, d.KeyCredentials)
 	if e != nil {
 		return e
 	}
@@ -358,7 +358,7 @@ func validPermissions(old *Application, scopes []PermissionScope, roles []AppRol
 // keysFrom turns keyCredentials into certificates. An entry without key
 // must name an existing credential by keyId (a client that echoes what it
 // read back).
-func (s *Server) keysFrom(old *Application, docs []keyDoc) ([]*KeyCredential, *graphError) {
+func keysFrom(old *Application, docs []keyDoc) ([]*KeyCredential, *graphError) {
 	out := make([]*KeyCredential, 0, len(docs))
 	for _, d := range docs {
 		if d.Key == nil {
@@ -370,7 +370,7 @@ func (s *Server) keysFrom(old *Application, docs []keyDoc) ([]*KeyCredential, *g
 			}
 			return nil, errGraph(http.StatusBadRequest, "Request_BadRequest", "Property 'key' is required for a new key credential.")
 		}
-		k, e := s.newKeyCredential(d)
+		k, e := keyCredentialFrom(d)
 		if e != nil {
 			return nil, e
 		}
@@ -379,7 +379,7 @@ func (s *Server) keysFrom(old *Application, docs []keyDoc) ([]*KeyCredential, *g
 	return out, nil
 }
 
-func (s *Server) newKeyCredential(d keyDoc) (*KeyCredential, *graphError) {
+func keyCredentialFrom(d keyDoc) (*KeyCredential, *graphError) {
 	if d.Type != "AsymmetricX509Cert" || d.Usage != "Verify" {
 		return nil, errGraph(http.StatusBadRequest, "Request_BadRequest", "Invalid value specified for property 'type' or 'usage' of resource 'KeyCredential': this fake takes AsymmetricX509Cert with usage Verify.")
 	}
@@ -535,7 +535,7 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request, c *gr
 	if e := strictInto(doc, &d, "application"); e != nil {
 		return e
 	}
-	if e := s.applyDoc(t, nil, a, d); e != nil {
+	if e := applyDoc(t, nil, a, d); e != nil {
 		return e
 	}
 	if e := s.dir.uniqueIdentifierURIs(a); e != nil {
@@ -643,7 +643,7 @@ func (s *Server) patchApplication(w http.ResponseWriter, r *http.Request, c *gra
 		return e
 	}
 	cp := *a
-	if e := s.applyDoc(t, a, &cp, d); e != nil {
+	if e := applyDoc(t, a, &cp, d); e != nil {
 		return e
 	}
 	if e := s.dir.uniqueIdentifierURIs(&cp); e != nil {
@@ -696,7 +696,7 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request, c *graphCaller) 
 	if body.KeyCredential == nil || body.KeyCredential.Key == nil {
 		return errGraph(http.StatusBadRequest, "Request_BadRequest", "The keyCredential parameter with type, usage and key is required.")
 	}
-	k, e := s.newKeyCredential(*body.KeyCredential)
+	k, e := keyCredentialFrom(*body.KeyCredential)
 	if e != nil {
 		return e
 	}

@@ -715,9 +715,12 @@ func (p *filterParser) primary() (fexpr, *graphError) {
 		}
 		return fCmp{path, "in", vals}, nil
 	case "gt", "ge", "lt", "le":
-		if _, ge := p.literal(); ge != nil {
-			return nil, ge
+		// No directory property this fake serves takes a range operator
+		// (dates need the advanced parameters and are not indexed here).
+		if p.peek() == nil {
+			return nil, p.syntax()
 		}
+		p.i++
 		return nil, p.set.errFilterProp(word)
 	}
 	p.i--

@@ -69,7 +69,7 @@ func New(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.faults = faults.NewSet(stsErrorBody(s.clock.Now, pub))
+	s.faults = faults.NewRequestSet(s.faultBody)
 	if err := s.load(opts.Fixture); err != nil {
 		return nil, err
 	}

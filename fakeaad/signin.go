@@ -399,7 +399,7 @@ func (s *Server) signInPost(w http.ResponseWriter, r *http.Request, ar *authRequ
 			s.redirectError(w, ar, errConsentDeclined())
 			return
 		}
-		s.flows.grantConsent(sess.tid, ar.app.AppID, sess.userOID)
+		s.recordConsent(sess.tid, ar.app.AppID, sess.userOID, ar.scope, ar.v2)
 		s.complete(w, r, ar, sess, false)
 	default:
 		s.showSignIn(w, ar, "")
@@ -508,7 +508,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, ar *authReques
 	var upn string
 	if e == nil {
 		upn = u.UPN
-		needConsent = forceConsent || s.dir.blocked("consentMissing", ar.app.AppID, u.UPN) != nil && !s.flows.consented(t.ID, ar.app.AppID, u.ObjectID)
+		needConsent = forceConsent || s.consentNeeded(t, ar.app, u, ar.scope, ar.v2)
 	}
 	s.mu.RUnlock()
 	if e != nil {

@@ -312,7 +312,11 @@ func (s *Server) appToken(req *tokenRequest, d *directory, t *Tenant, tenantName
 		return nil, errResourceNotFound(resource, tenantName)
 	}
 	in.setResource(res, resource)
-	in.roles = slices.Clone(app.GrantedAppRoles[res.AppID])
+	// The roles claim: what the tenant assigned the client's principal on
+	// the resource (graph_consent.go).
+	if e := d.applyConsent(t, app, d.servicePrincipal(t, app.AppID), res, in, req.form); e != nil {
+		return nil, e
+	}
 	return in, nil
 }
 

@@ -3,6 +3,8 @@ package fakeaad
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,4 +93,48 @@ func newServerFromYAML(t *testing.T, fixture string, env *testEnv) *Server {
 		t.Fatal(err)
 	}
 	return srv
+}
+
+// TestClientAuthenticationEdges: RFC 6749 §2.3.1 — with HTTP Basic, the
+// client id and secret are form-urlencoded first (so a "+" in a secret is
+// sent as "%2B" and a raw "+" means a space); an empty client_secret is no
+// secret at all (AADSTS7000218, as when it is missing); client credentials
+// need a confidential client, and a public client such as the Azure CLI has
+// no secret to send.
+func TestClientAuthenticationEdges(t *testing.T) {
+	const fixture = `
+tenants:
+  - id: 8b6a7f0e-3c2d-4e5f-9a1b-2c3d4e5f6a7b
+    displayName: Contoso
+    domains: [contoso.onmicrosoft.com]
+    applications:
+      - appId: 1f9c2e4a-6b8d-4f0e-a2c4-6e8a0c2e4f61
+        displayName: Outbound
+        passwordCredentials:
+          - secret: "Zx8Q~a+b/c%zz"
+`
+	env := &testEnv{clock: clock.NewManual(clock.Epoch)}
+	env.srv = newServerFromYAML(t, fixture, env)
+	v1 := "/" + contosoID + "/oauth2/token"
+	basic := func(id, secret string) response {
+		form := url.Values{"grant_type": {"client_credentials"}, "resource": {connector}}
+		req, _ := http.NewRequest(http.MethodPost, env.ts.URL+v1, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(id, secret)
+		return env.do(t, req)
+	}
+	if r := basic(url.QueryEscape(outboundID), url.QueryEscape("Zx8Q~a+b/c%zz")); r.status != 200 {
+		t.Fatalf("escaped Basic credentials refused: %d %s", r.status, r.raw)
+	}
+	// "%zz" is no escape: a secret that cannot be unescaped is taken as sent.
+	if r := basic(outboundID, "Zx8Q~a+b/c%zz"); r.status != 200 {
+		t.Fatalf("unescapable Basic credentials refused: %d %s", r.status, r.raw)
+	}
+	checkSTSError(t, basic(outboundID, "Zx8Q~a+b/c%2Bzz"), 401, "invalid_client", 7000215, "Invalid client secret provided.")
+	checkSTSError(t, env.post(t, v1, cc(outboundID, "", connector)), 401, "invalid_client", 7000218, "'client_assertion' or 'client_secret'")
+	checkSTSError(t, env.post(t, v1, url.Values{"grant_type": {"client_credentials"}, "client_id": {cliID}, "resource": {connector}}),
+		401, "invalid_client", 7000218, "'client_assertion' or 'client_secret'")
+	for _, seg := range []string{"organizations", "consumers", "common"} {
+		checkSTSError(t, env.post(t, "/"+seg+"/oauth2/token", cc(outboundID, "Zx8Q~a+b/c%zz", connector)), 400, "invalid_request", 50059, "No tenant-identifying information found")
+	}
 }

@@ -115,6 +115,10 @@ func (s *Server) userToken(req *tokenRequest, d *directory, t *Tenant, tenantNam
 	cp := *u
 	cp.Roles = slices.Clone(u.Roles)
 	in.user = &cp
+	// Delegated permissions: scp from the tenant's grants (graph_consent.go).
+	if e := d.applyConsent(t, app, d.servicePrincipal(t, app.AppID), res, in, req.form); e != nil {
+		return nil, e
+	}
 	in.amr = si.amr
 	// What the client asked for this time decides the extras; a refresh
 	// without scope keeps what the grant was for.

@@ -10,7 +10,7 @@ import (
 // The conformance checks (contracttest and the vendor-mode suite) prove
 // their power by failing every one of them (docs/vendor-mode.md, "Mutation
 // testing"). Only tests set Options.Mutant: no binary has a flag for it
-// (TestNoBinaryReachesAMutant in cmd/ holds that).
+// (TestNoBinaryReachesAMutant holds that).
 type Mutant string
 
 // The mutants, each a single broken rule of CONTRACT.md.

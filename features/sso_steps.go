@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/cucumber/godog"
+
+	"github.com/m365snow/m365snow/world"
 )
 
 // Single sign-on into the instance (the guide's "SSO with Microsoft 365"):
@@ -44,6 +46,7 @@ var (
 	ssoForm   = regexp.MustCompile(`(?s)<form method="(?i:post)"[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
 	ssoHidden = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
 	ssoError  = regexp.MustCompile(`<div class="outputmsg_error">([^<]*)</div>`)
+	ssoGck    = regexp.MustCompile(`g_ck = '([^']+)'`)
 )
 
 type ssoAnswer struct {
@@ -117,6 +120,12 @@ func (sc *scenario) ssoWalk(upn, provider string) (ssoAnswer, *http.Client, erro
 	if a, err = submit(a, url.Values{"login": {upn}, "passwd": {pw}, "action": {"signin"}}); err != nil {
 		return a, nil, err
 	}
+	// A user's first sign-in to the app asks their consent; they accept.
+	if strings.Contains(a.body, `id="accept"`) {
+		if a, err = submit(a, url.Values{"action": {"accept"}}); err != nil {
+			return a, nil, err
+		}
+	}
 	// Azure AD's form_post page, which a browser submits by script.
 	a, err = submit(a, nil)
 	return a, c, err
@@ -135,11 +144,23 @@ func ssoSignIn(ctx context.Context, upn, provider string) error {
 		}
 		return fmt.Errorf("single sign-on did not log %s in (HTTP %d): %s", upn, a.status, msg)
 	}
+	// Where the instance sends the browser: the main frame, whose page
+	// carries the session's token (g_ck) that REST calls present.
+	resp, err := c.Get(sc.w.InstanceURL + a.location)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	m := ssoGck.FindSubmatch(page)
+	if m == nil {
+		return fmt.Errorf("%s signed in, but /navpage.do carries no session token (HTTP %d)", upn, resp.StatusCode)
+	}
 	u, _ := url.Parse(sc.w.InstanceURL)
 	for _, ck := range c.Jar.Cookies(u) {
 		if ck.Name == "JSESSIONID" {
 			sc.mu.Lock()
-			sc.sessions["sso:"+upn] = ck
+			sc.sessions["sso:"+upn] = &world.UISession{Cookie: ck, Token: string(m[1])}
 			sc.mu.Unlock()
 			return nil
 		}
@@ -163,13 +184,13 @@ func ssoSignInRefused(ctx context.Context, upn, provider, message string) error 
 func ssoSessionLists(ctx context.Context, upn, shortDescription string) error {
 	sc := from(ctx)
 	sc.mu.Lock()
-	ck := sc.sessions["sso:"+upn]
+	session := sc.sessions["sso:"+upn]
 	sc.mu.Unlock()
-	if ck == nil {
+	if session == nil {
 		return fmt.Errorf("%s has no single sign-on session", upn)
 	}
 	r, err := sc.w.Do("GET", sc.w.InstanceURL+"/api/now/table/incident?sysparm_fields=short_description&sysparm_query="+
-		url.QueryEscape("short_description="+shortDescription), func(req *http.Request) { req.AddCookie(ck) }, nil)
+		url.QueryEscape("short_description="+shortDescription), world.Session(session), nil)
 	if err != nil {
 		return err
 	}

@@ -139,7 +139,13 @@ func TestSingleSignOnIntoTheInstance(t *testing.T) {
 		t.Fatalf("the instance did not send the browser to Azure AD: %d %s %s", p.status, p.location, p.body)
 	}
 	signIn := ssoGet(t, b, p.location)
-	post := ssoSubmit(t, b, signIn, url.Values{"login": {"admin@contoso.onmicrosoft.com"}, "passwd": {w.aadPasswords["admin@contoso.onmicrosoft.com"]}, "action": {"signin"}})
+	consent := ssoSubmit(t, b, signIn, url.Values{"login": {"admin@contoso.onmicrosoft.com"}, "passwd": {w.aadPasswords["admin@contoso.onmicrosoft.com"]}, "action": {"signin"}})
+	// A new app: Azure AD asks the user's consent to sign them in and
+	// read their profile.
+	if !strings.Contains(consent.body, `id="accept"`) || !strings.Contains(consent.body, "ServiceNow SSO") {
+		t.Fatalf("no consent page for a new app: %d %s", consent.status, consent.body)
+	}
+	post := ssoSubmit(t, b, consent, url.Values{"action": {"accept"}})
 	if !strings.Contains(post.body, `action="`+w.InstanceURL+`/navpage.do"`) {
 		t.Fatalf("Azure AD did not post back to the instance: %d %s", post.status, post.body)
 	}
@@ -147,9 +153,16 @@ func TestSingleSignOnIntoTheInstance(t *testing.T) {
 	if back.status != http.StatusFound || back.location != "/navpage.do" {
 		t.Fatalf("SSO callback: %d %s", back.status, back.body)
 	}
-	// The session is a normal one: the Table API answers as admin.
+	// The session is a normal one: the main frame carries its token, and
+	// the Table API answers as admin with cookie and token.
+	nav := ssoGet(t, b, w.InstanceURL+back.location)
+	gck := gckPattern.FindStringSubmatch(nav.body)
+	if gck == nil {
+		t.Fatalf("/navpage.do after SSO: %d %s", nav.status, nav.body)
+	}
 	req, _ := http.NewRequest(http.MethodGet, w.InstanceURL+"/api/now/table/sys_user?sysparm_query=user_name=admin&sysparm_fields=user_name,last_login_time", nil)
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-UserToken", gck[1])
 	if r := ssoDo(t, b, req); r.status != 200 || !strings.Contains(r.body, `"user_name":"admin"`) {
 		t.Fatalf("the SSO session does not work: %d %s", r.status, r.body)
 	}
@@ -157,11 +170,18 @@ func TestSingleSignOnIntoTheInstance(t *testing.T) {
 	if again := ssoSubmit(t, b, post, nil); again.status != http.StatusUnauthorized || !strings.Contains(again.body, "unknown or expired SSO state") {
 		t.Errorf("replayed callback: %d %s", again.status, again.body)
 	}
+	// Consent given once: the next SSO round trip needs no page at all
+	// (Azure AD's session signs the admin in silently).
+	p3 := ssoGet(t, b, w.InstanceURL+"/login_with_sso.do?glide_sso_id="+idp)
+	if silent := ssoGet(t, b, p3.location); !strings.Contains(silent.body, `action="`+w.InstanceURL+`/navpage.do"`) {
+		t.Errorf("second SSO was not silent: %d %s", silent.status, silent.body)
+	}
 	// An Azure AD user with no matching sys_user is refused, and the
 	// instance log says why.
 	b2 := ssoBrowser(w)
 	p2 := ssoGet(t, b2, w.InstanceURL+"/login_with_sso.do?glide_sso_id="+idp)
-	post2 := ssoSubmit(t, b2, ssoGet(t, b2, p2.location), url.Values{"login": {"lynne@contoso.onmicrosoft.com"}, "passwd": {w.aadPasswords["lynne@contoso.onmicrosoft.com"]}, "action": {"signin"}})
+	consent2 := ssoSubmit(t, b2, ssoGet(t, b2, p2.location), url.Values{"login": {"lynne@contoso.onmicrosoft.com"}, "passwd": {w.aadPasswords["lynne@contoso.onmicrosoft.com"]}, "action": {"signin"}})
+	post2 := ssoSubmit(t, b2, consent2, url.Values{"action": {"accept"}})
 	if r := ssoSubmit(t, b2, post2, nil); r.status != http.StatusUnauthorized || !strings.Contains(r.body, "no user with email = lynne@contoso.onmicrosoft.com") {
 		t.Errorf("unmapped user: %d %s", r.status, r.body)
 	}

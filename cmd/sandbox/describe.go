@@ -95,6 +95,15 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 		table(rows)
 	}
 
+	// A vendor's connector build reads the directory with this app
+	// (fakem365/CONTRACT.md, "The connector's own app registration").
+	connectorSecret := w.AADFixture.ConnectorSecret
+	if connectorSecret == "" {
+		connectorSecret = wellknown.ConnectorDefaultSecret
+	}
+	p("\nSupport connector's own app registration, in every tenant (name, client id, secret, resource)\n")
+	table([][]string{{wellknown.ConnectorName, wellknown.ConnectorAppID, connectorSecret, wellknown.ConnectorResource}})
+
 	rows = nil
 	// The instance's records, not the fixture's: a troubleshooting world
 	// may have changed them.
@@ -157,6 +166,8 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 	}
 	p("\nControl plane of each fake: /__admin/state (GET to save the world as YAML, PUT to load one),\n")
 	p("/__admin/faults, /__admin/clock, /__admin/reset — e.g. curl -s %s/__admin/state > snow.yaml\n", w.SnowURL)
+	p("and back: curl -s -X PUT -H 'Content-Type: application/yaml' --data-binary @snow.yaml %s/__admin/state\n", w.SnowURL)
+	p("(it answers loopback only, refuses other web pages, and needs -H \"Authorization: Bearer $M365SNOW_ADMIN_TOKEN\" when started with a token)\n")
 	p("Ctrl-C stops the sandbox.\n")
 }
 

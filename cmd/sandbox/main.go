@@ -7,6 +7,7 @@
 //
 //	sandbox [--world integrated-basic] [--snow-listen 127.0.0.1:8080]
 //	        [--aad-listen 127.0.0.1:8081] [--m365-listen 127.0.0.1:8082]
+//	        [--admin-token TOKEN]
 //	sandbox --list-worlds
 package main
 
@@ -16,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path"
@@ -26,6 +28,7 @@ import (
 	"time"
 
 	"github.com/m365snow/m365snow/fixtures"
+	"github.com/m365snow/m365snow/internal/adminapi"
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/serve"
@@ -52,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	proxyListen := fs.String("proxy-listen", "127.0.0.1:3128", "address of the forward proxy that serves the real host names to an unmodified build (HTTPS_PROXY); empty turns it off")
 	caDir := fs.String("ca-dir", defaultCADir(), "directory of the sandbox's CA (ca.pem, ca-key.pem), made on first use; builds trust ca.pem")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (debug logs every request)")
+	adminToken := fs.String("admin-token", "", "require \"Authorization: Bearer TOKEN\" on every fake's /__admin/ (default $"+adminapi.TokenEnv+"); needed when a listen address is not loopback")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `sandbox runs fakeaad, fakesnow and fakem365 together with a shipped world
 and prints the users, secrets and curl commands to try it.
@@ -87,6 +91,14 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 		}
 		return 0
 	}
+	if *adminToken == "" {
+		*adminToken = os.Getenv(adminapi.TokenEnv)
+	}
+	for _, l := range []string{*snowListen, *aadListen, *m365Listen} {
+		if _, _, err := net.SplitHostPort(l); err == nil && *adminToken == "" && adminapi.ListensBeyondLoopback(l) {
+			return fail(2, fmt.Errorf("listen address %s accepts connections from other machines, so the control plane (/__admin/) needs a token: set --admin-token or %s", l, adminapi.TokenEnv))
+		}
+	}
 	flags := serve.Flags{LogLevel: *logLevel}
 	log, err := flags.Logger(stderr)
 	if err != nil {
@@ -109,7 +121,7 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 		clk.Set(t)
 	}
 	started := time.Now()
-	w, err := world.Start(world.Options{Fixture: f, Clock: clk, SnowListen: *snowListen, AADListen: *aadListen, M365Listen: *m365Listen, Logger: log})
+	w, err := world.Start(world.Options{Fixture: f, Clock: clk, SnowListen: *snowListen, AADListen: *aadListen, M365Listen: *m365Listen, Logger: log, AdminToken: *adminToken})
 	var le *world.ListenError
 	if errors.As(err, &le) {
 		flagOf := map[string]string{"fakesnow": "--snow-listen", "fakeaad": "--aad-listen", "fakem365": "--m365-listen"}

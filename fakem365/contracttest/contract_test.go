@@ -85,6 +85,22 @@ func TestStrangerConnectorHonoursTheContract(t *testing.T) {
 // fixture on loopback, as `go run ./cmd/fakeaad` and a vendor's build would
 // be, and returns their URLs.
 func startStranger(t *testing.T, mutant fakem365.Mutant) (connectorURL, aadURL string) {
+	aadURL = serveSandboxAAD(t, "127.0.0.1:0")
+	hosts := hostmap.New()
+	for _, h := range []string{"login.microsoftonline.com", "graph.microsoft.com"} {
+		if err := hosts.Set(h, aadURL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m365, err := fakem365.New(fakem365.Options{Transport: &hostmap.Transport{Map: hosts}, Mutant: mutant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serve(t, "127.0.0.1:0", m365), aadURL
+}
+
+// serveSandboxAAD serves the sandbox world's Azure AD on wall-clock time.
+func serveSandboxAAD(t *testing.T, addr string) string {
 	w, err := fixture.Load(fixtures.FS, "sandbox")
 	if err != nil {
 		t.Fatal(err)
@@ -97,24 +113,13 @@ func startStranger(t *testing.T, mutant fakem365.Mutant) (connectorURL, aadURL s
 	if err != nil {
 		t.Fatal(err)
 	}
-	aadURL = serve(t, aad)
-	hosts := hostmap.New()
-	for _, h := range []string{"login.microsoftonline.com", "graph.microsoft.com"} {
-		if err := hosts.Set(h, aadURL); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m365, err := fakem365.New(fakem365.Options{Transport: &hostmap.Transport{Map: hosts}, Mutant: mutant})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return serve(t, m365), aadURL
+	return serve(t, addr, aad)
 }
 
-func serve(t *testing.T, h http.Handler) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func serve(t *testing.T, addr string, h http.Handler) string {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("listening on %s: %v", addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
@@ -123,9 +128,10 @@ func serve(t *testing.T, h http.Handler) string {
 }
 
 // TestVendorConnector holds a connector build at M365SNOW_CONNECTOR_URL to
-// the contract. It needs a fake Azure AD the connector trusts, loaded with
-// the sandbox world (`go run ./cmd/fakeaad`), at M365SNOW_AAD_URL; the admin
-// portal defaults to the connector's URL (M365SNOW_ADMIN_URL). Without
+// the contract. It serves the sandbox world's Azure AD at
+// M365SNOW_AAD_LISTEN (default 127.0.0.1:8081, where the feature suite
+// serves it too), unless M365SNOW_AAD_URL names one already running; the
+// admin portal defaults to the connector's URL (M365SNOW_ADMIN_URL). Without
 // M365SNOW_CONNECTOR_URL it says so and skips: `make test` runs the same
 // checks against a stranger in TestStrangerConnectorHonoursTheContract.
 func TestVendorConnector(t *testing.T) {
@@ -139,7 +145,11 @@ func TestVendorConnector(t *testing.T) {
 	}
 	aadURL := os.Getenv("M365SNOW_AAD_URL")
 	if aadURL == "" {
-		aadURL = "http://127.0.0.1:8081"
+		listen := os.Getenv("M365SNOW_AAD_LISTEN")
+		if listen == "" {
+			listen = "127.0.0.1:8081"
+		}
+		aadURL = serveSandboxAAD(t, listen)
 	}
 	w, err := fixture.Load(fixtures.FS, "sandbox")
 	if err != nil {

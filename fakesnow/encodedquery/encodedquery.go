@@ -22,12 +22,14 @@ type Op string
 
 // The operators, longest first, in the order Parse tries them.
 var operators = []Op{
-	"EMPTYSTRING", "ISNOTEMPTY", "STARTSWITH", "ENDSWITH", "NOT LIKE", "ANYTHING", "ISEMPTY",
-	"NSAMEAS", "BETWEEN", "NOT IN", "SAMEAS", "LIKE", "<=", ">=", "!=", "IN", "=", "<", ">",
+	"GT_OR_EQUALS_FIELD", "LT_OR_EQUALS_FIELD", "CHANGESFROM", "EMPTYSTRING", "RELATIVEGE", "RELATIVEGT", "RELATIVELE",
+	"RELATIVELT", "RELATIVEEE", "ISNOTEMPTY", "STARTSWITH", "VALCHANGES", "CHANGESTO", "ENDSWITH", "NOT LIKE", "ANYTHING",
+	"DATEPART", "GT_FIELD", "LT_FIELD", "LESSTHAN", "MORETHAN", "ISEMPTY", "NSAMEAS", "BETWEEN", "DYNAMIC", "NOT IN",
+	"SAMEAS", "NOTON", "LIKE", "<=", ">=", "!=", "IN", "ON", "=", "<", ">",
 }
 
 // unary operators take no value.
-var unary = map[Op]bool{"ISEMPTY": true, "ISNOTEMPTY": true, "ANYTHING": true, "EMPTYSTRING": true}
+var unary = map[Op]bool{"ISEMPTY": true, "ISNOTEMPTY": true, "ANYTHING": true, "EMPTYSTRING": true, "VALCHANGES": true}
 
 // Term is one condition.
 type Term struct {
@@ -175,8 +177,8 @@ func (q Query) Fields() []string {
 		for _, c := range b {
 			for _, t := range c {
 				add(t.Field)
-				if t.Op == "SAMEAS" || t.Op == "NSAMEAS" {
-					add(t.Value)
+				if f, ok := t.otherField(); ok {
+					add(f)
 				}
 			}
 		}
@@ -196,7 +198,7 @@ func (q Query) Without(drop func(field string) bool) Query {
 		for _, c := range b {
 			var nc Clause
 			for _, t := range c {
-				if drop(t.Field) || ((t.Op == "SAMEAS" || t.Op == "NSAMEAS") && drop(t.Value)) {
+				if f, ok := t.otherField(); drop(t.Field) || (ok && drop(f)) {
 					continue
 				}
 				nc = append(nc, t)
@@ -303,10 +305,15 @@ func (t Term) match(get Getter, kind func(string) Kind) bool {
 		lo, hi, ok := strings.Cut(t.Value, "@")
 		return ok && v != "" && Compare(v, lo, k) >= 0 && Compare(v, hi, k) <= 0
 	case "SAMEAS", "NSAMEAS":
-		other, _ := get(t.Value)
-		return (Compare(v, other, k) == 0) == (t.Op == "SAMEAS")
+		f, unit, byUnit := strings.Cut(t.Value, "@")
+		other, _ := get(f)
+		same := Compare(v, other, k) == 0
+		if byUnit {
+			same = sameAsUnit(v, other, unit)
+		}
+		return same == (t.Op == "SAMEAS")
 	}
-	return false
+	return t.matchExtended(v, get, k)
 }
 
 // Compare orders two values of a kind. Numbers that do not parse compare

@@ -50,7 +50,7 @@ func (i *Instance) aggregate(w http.ResponseWriter, r *http.Request, c *Caller) 
 		return
 	}
 	var rows []Record
-	for _, rec := range i.selectAsLocked(readerFor(c), td, nameValueQuery(q, td.def)) {
+	for _, rec := range i.selectAsLocked(readerFor(c), td, i.bindQueryLocked(c, nameValueQuery(q, td.def))) {
 		if i.canSeeRowLocked(c, td.def, rec) {
 			rows = append(rows, rec)
 		}

@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBatchAPI sends what PySNC's BatchAPI sends (pysnc/client.py:
@@ -221,5 +223,47 @@ func TestAttachmentAPI(t *testing.T) {
 		if got := upload(c.auth, c.query, c.ctype); got.status != c.status {
 			t.Errorf("upload, %s: %d, want %d: %s", c.name, got.status, c.status, got.raw)
 		}
+	}
+}
+
+// TestQueryDatesAgainstTheClock is the poller's query: records updated in
+// the last hour, by javascript:gs.minutesAgoStart(60) — evaluated against
+// the instance's clock, and again after the clock moves (the read cache
+// must not answer the old hour). And caller_id=javascript:gs.getUserID()
+// and the "Me" dynamic filter name the caller (Table API reference;
+// operators reference).
+func TestQueryDatesAgainstTheClock(t *testing.T) {
+	e := newEnv(t)
+	e.clock.Advance(2 * time.Hour)
+	if _, err := e.inst.Insert("incident", map[string]string{"short_description": "recent", "caller_id": e.ids["beth.anglin"]}); err != nil {
+		t.Fatal(err)
+	}
+	count := func(query, as string) int {
+		t.Helper()
+		r := e.call(t, "GET", "/api/now/table/incident?sysparm_fields=number&sysparm_query="+url.QueryEscape(query), as, "")
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", query, r.status, r.raw)
+		}
+		return len(r.result())
+	}
+	cases := []struct {
+		query, as string
+		want      int
+	}{
+		{"sys_updated_on>javascript:gs.minutesAgoStart(60)", "beth.anglin", 1},
+		{"sys_updated_on<javascript:gs.minutesAgoStart(60)", "beth.anglin", 3},
+		{"sys_created_onRELATIVEGT@hour@ago@1", "beth.anglin", 1},
+		{"caller_id=javascript:gs.getUserID()", "beth.anglin", 1},
+		{"caller_idDYNAMIC90d1921e5f510100a9ad2572f2b477fe", "beth.anglin", 1},
+		{"caller_idDYNAMIC90d1921e5f510100a9ad2572f2b477fe", "david.miller", 0},
+	}
+	for _, c := range cases {
+		if got := count(c.query, c.as); got != c.want {
+			t.Errorf("%s as %s: %d rows, want %d", c.query, c.as, got, c.want)
+		}
+	}
+	e.clock.Advance(2 * time.Hour)
+	if got := count("sys_updated_on>javascript:gs.minutesAgoStart(60)", "beth.anglin"); got != 0 {
+		t.Errorf("two hours later the last hour still has %d incidents", got)
 	}
 }

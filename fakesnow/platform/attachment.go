@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
+
+	"github.com/m365snow/m365snow/fakesnow/encodedquery"
 )
 
 // The Attachment API (/api/now/[v1/]attachment) stores files on records.
@@ -110,7 +112,7 @@ func (i *Instance) attachmentList(w http.ResponseWriter, r *http.Request, c *Cal
 	var page []any
 	offset, limit := intParam(q, "sysparm_offset", 0), intParam(q, "sysparm_limit", 1000)
 	seen := 0
-	for _, a := range i.selectAsLocked(readerFor(c), td, i.parseQueryLocked(c, q.Get("sysparm_query"))) {
+	for _, a := range i.selectAsLocked(readerFor(c), td, i.bindQueryLocked(c, encodedquery.Parse(q.Get("sysparm_query")))) {
 		if !i.parentReadableLocked(c, a["table_name"], a["table_sys_id"]) {
 			continue
 		}

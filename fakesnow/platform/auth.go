@@ -66,8 +66,19 @@ func (i *Instance) authenticated(h func(http.ResponseWriter, *http.Request, *Cal
 			i.writeUnauthenticated(w)
 			return
 		}
+		i.loggedIn(w, r)
 		h(w, r, c)
 	}
+}
+
+// loggedIn sets the headers and cookies of an authenticated API answer
+// (reference/servicenow.md §1.1, from real Table API answers).
+func (i *Instance) loggedIn(w http.ResponseWriter, r *http.Request) {
+	if batchCallerFrom(r.Context()) != nil {
+		return
+	}
+	w.Header().Set("X-Is-Logged-In", "true")
+	i.sessionCookies(w, r, "")
 }
 
 // Authenticate identifies the caller of r in the order the reference's
@@ -97,7 +108,14 @@ func (i *Instance) authenticate(r *http.Request) (*Caller, *authFailure) {
 		if i.Property(PropBasicAuthAllowed) == "false" {
 			return nil, &authFailure{"Authentication", fmt.Sprintf("Basic authentication refused for user %s: inbound basic authentication is disallowed (%s=false)", user, PropBasicAuthAllowed), ""}
 		}
-		return i.checkPassword(user, pass, "basic")
+		c, fail := i.checkPassword(user, pass, "basic")
+		if fail == nil {
+			fail = i.basicRestriction(c)
+		}
+		if fail != nil {
+			return nil, fail
+		}
+		return c, nil
 	case strings.HasPrefix(h, "Bearer "):
 		tok := strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 		i.mu.RLock()
@@ -131,13 +149,7 @@ func (i *Instance) authenticate(r *http.Request) (*Caller, *authFailure) {
 		return nil, &authFailure{"Authentication", "Unsupported Authorization scheme", ""}
 	}
 	if ck, err := r.Cookie("JSESSIONID"); err == nil {
-		i.mu.RLock()
-		user, ok := i.sessions[ck.Value]
-		i.mu.RUnlock()
-		if ok {
-			return i.callerFor(user, "session")
-		}
-		return nil, &authFailure{"Authentication", "Session cookie does not name a live session", ""}
+		return i.sessionCaller(r, ck.Value)
 	}
 	return nil, &authFailure{"Authentication", "No credentials provided", ""}
 }

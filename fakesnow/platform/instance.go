@@ -45,7 +45,7 @@ type Instance struct {
 	mu         sync.RWMutex
 	tables     map[string]*tableData
 	tokens     map[string]*oauthToken
-	sessions   map[string]string      // JSESSIONID → user sys_id
+	sessions   map[string]uiSession   // JSESSIONID → session (session.go)
 	jtis       map[string]struct{}    // seen JWT ids (JTI verification)
 	apis       map[string]scriptedAPI // "namespace/api" → scripted REST API
 	sso        ssoState               // Multi-Provider SSO round trips (sso.go)
@@ -91,7 +91,7 @@ func New(opts Options) (*Instance, error) {
 		maxBody:   opts.MaxBodyBytes,
 		tables:    map[string]*tableData{},
 		tokens:    map[string]*oauthToken{},
-		sessions:  map[string]string{},
+		sessions:  map[string]uiSession{},
 		jtis:      map[string]struct{}{},
 		apis:      map[string]scriptedAPI{},
 		roleMemo:  map[string]roleMemo{},
@@ -369,10 +369,13 @@ func (i *Instance) SetProperty(name, value string) error {
 
 // Properties the platform reads.
 const (
-	// PropBasicAuthAllowed answers the guide's Question 1. It is this
-	// project's modelled switch (ServiceNow spreads the same decision over
-	// inbound authentication profiles): "false" refuses Authorization: Basic
-	// and the OAuth password grant on every inbound call.
+	// PropBasicAuthAllowed answers the guide's Question 1 for worlds. It is
+	// this project's alias, not a ServiceNow property: "false" stands for an
+	// instance whose REST API access policies admit no Basic authentication
+	// profile and no password grant, and refuses Authorization: Basic and
+	// the OAuth password grant on every inbound call. The platform's own
+	// switch is PropBasicAuthRestrictionEnforce (basicauth.go), which
+	// exempts Web-service-access-only accounts (docs/fidelity.md).
 	PropBasicAuthAllowed = "m365snow.inbound.basic_auth.allowed"
 	// PropClientCredentials enables the inbound client_credentials grant.
 	PropClientCredentials = "glide.oauth.inbound.client.credential.grant_type.enabled"
@@ -448,6 +451,7 @@ func (i *Instance) routes() *mux.Router {
 	r.HandleFunc("/login.do", i.login).Methods(http.MethodPost)
 	r.HandleFunc("/logout.do", i.logout)
 	r.HandleFunc("/login_with_sso.do", i.loginWithSSO).Methods(http.MethodGet)
+	r.HandleFunc("/navpage.do", i.navpage).Methods(http.MethodGet)
 	r.HandleFunc("/navpage.do", i.ssoCallback).Methods(http.MethodPost)
 	r.HandleFunc("/oauth_token.do", i.oauthToken)
 	for _, prefix := range []string{"/api/now/table", "/api/now/v1/table", "/api/now/v2/table"} {
@@ -509,6 +513,7 @@ func (i *Instance) scriptedAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		ctx = withCaller(ctx, caller)
+		i.loggedIn(w, r)
 	}
 	r2 := r.Clone(ctx)
 	r2.URL.Path = "/" + strings.Join(parts[2:], "/")

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -18,12 +17,14 @@ import (
 // and with it sysparm_query, sysparm_fields and name=value parameters.
 // ServiceNow runs on Apache Tomcat, whose default maxHttpHeaderSize (8 KiB)
 // bounds the request line and headers together; the fake bounds the
-// target alone at that size and answers 414, as Tomcat does. The exact
-// limit of a ServiceNow instance is not published (docs/fidelity.md).
+// target alone at that size and answers as Tomcat does on an instance:
+// 400 "Request header is too large" as an HTML error page, not JSON
+// (KB0826932; htmlerror.go). The exact limit of a ServiceNow instance is
+// not published (docs/fidelity.md).
 const maxRequestTargetBytes = 8192
 
-// refuseOversizeTarget answers 414 for a request target over the limit
-// and reports whether it did.
+// refuseOversizeTarget answers Tomcat's 400 for a request target over the
+// limit and reports whether it did.
 func refuseOversizeTarget(w http.ResponseWriter, r *http.Request) bool {
 	target := r.RequestURI
 	if target == "" {
@@ -32,15 +33,14 @@ func refuseOversizeTarget(w http.ResponseWriter, r *http.Request) bool {
 	if len(target) <= maxRequestTargetBytes {
 		return false
 	}
-	WriteError(w, http.StatusRequestURITooLong, "Request-URI Too Long",
-		"The request target is "+strconv.Itoa(len(target))+" bytes; the instance accepts at most "+strconv.Itoa(maxRequestTargetBytes)+".")
+	writeTomcatError(w, http.StatusBadRequest, "Request header is too large")
 	return true
 }
 
-// errUnsupportedMedia refuses a body that is declared as something other
+// ErrUnsupportedMedia refuses a body that is declared as something other
 // than JSON (reference/servicenow.md, status codes: 415 "Unsupported
 // request Content-Type").
-var errUnsupportedMedia = errors.New("unsupported media type")
+var ErrUnsupportedMedia = errors.New("unsupported media type")
 
 // CheckJSONContentType accepts a request whose body is JSON by its
 // Content-Type (application/json or any +json type), or that declares no
@@ -56,7 +56,7 @@ func CheckJSONContentType(r *http.Request) error {
 	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
 		return nil
 	}
-	return errUnsupportedMedia
+	return ErrUnsupportedMedia
 }
 
 // catchAllRoute names a route that matches any method (the scripted-API

@@ -76,9 +76,17 @@ func TestLowSeverityRefusals(t *testing.T) {
 		}
 	})
 
-	t.Run("a request target over 8 KiB is 414", func(t *testing.T) {
-		long := "/api/now/table/incident?sysparm_fields=" + strings.Repeat("number,", 1200)
-		wantError(t, e.call(t, "GET", long, "admin", ""), 414, "Request-URI Too Long", "at most 8192")
+	t.Run("a request target over 8 KiB is Tomcat's 400 page (KB0826932)", func(t *testing.T) {
+		for _, long := range []string{
+			"/api/now/table/incident?sysparm_fields=" + strings.Repeat("number,", 1200),
+			"/api/now/table/" + strings.Repeat("x", 23000), // the 23,000-character table name
+		} {
+			r := e.call(t, "GET", long, "admin", "")
+			if r.status != 400 || r.header.Get("Content-Type") != "text/html;charset=utf-8" || r.body != nil ||
+				!strings.Contains(r.raw, "<title>HTTP Status 400 – Bad Request</title>") || !strings.Contains(r.raw, "Request header is too large") {
+				t.Errorf("%d bytes: %d %v %s", len(long), r.status, r.header, r.raw)
+			}
+		}
 		if r := e.call(t, "GET", "/api/now/table/incident?sysparm_fields="+strings.Repeat("number,", 1000), "admin", ""); r.status != 200 {
 			t.Errorf("7 KB target: %d", r.status)
 		}

@@ -234,13 +234,14 @@ func (i *Instance) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		i.ssoFail(w, fmt.Sprintf("the user %s is Web service access only", c.UserName))
 		return
 	}
-	sid := newOpaqueToken()
+	// The session is the one /login.do gives (login.go).
+	sid := newSessionID()
 	i.mu.Lock()
-	i.sessions[sid] = c.SysID
+	i.sessions[sid] = uiSession{user: c.SysID, token: newUserToken()}
 	_, _ = i.updateLocked("sys_user", c.SysID, map[string]string{"last_login_time": i.now()}, c.UserName)
 	i.mu.Unlock()
 	i.Log(LevelInfo, "SSO", fmt.Sprintf("User %s logged in through identity provider %s", c.UserName, e.rec["name"]), c.UserName)
-	http.SetCookie(w, &http.Cookie{Name: "JSESSIONID", Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	i.sessionCookies(w, r, sid)
 	w.Header().Set("Location", "/navpage.do")
 	w.WriteHeader(http.StatusFound)
 }

@@ -167,7 +167,9 @@ func (i *Instance) insertLocked(table string, values map[string]string, actor, s
 	id := values["sys_id"]
 	switch {
 	case id == "":
-		id = newSysID()
+		if id = i.oobSysIDLocked(table, values); id == "" {
+			id = newSysID()
+		}
 	case !system && !ValidSysID(id):
 		return nil, &ValueError{"sys_id", fmt.Sprintf("%q is not a 32-character sys_id", id)}
 	}
@@ -202,6 +204,14 @@ func (i *Instance) insertLocked(table string, values map[string]string, actor, s
 	}
 	if table == "sys_user" {
 		rec["name"] = strings.TrimSpace(rec["first_name"] + " " + rec["last_name"])
+	}
+	if err := i.writeRulesLocked(td, rec, values, actor, true, system); err != nil {
+		return nil, err
+	}
+	if table == "oauth_entity" && rec["type"] == "client" && rec["client_secret"] == "" && !system {
+		// "Leave this field blank to have the instance auto-generate" the
+		// Client Secret (the OAuth endpoint form, docs/fidelity.md).
+		rec["client_secret"] = newOpaqueToken()[:32]
 	}
 	if table == "oauth_entity" && rec["type"] == "client" && rec["client_id"] == "" {
 		// "Create an OAuth API endpoint for external clients" fills in a
@@ -242,6 +252,9 @@ func (i *Instance) updateLocked(table, sysID string, values map[string]string, a
 	rec["sys_updated_by"] = actor
 	if table == "sys_user" {
 		rec["name"] = strings.TrimSpace(rec["first_name"] + " " + rec["last_name"])
+	}
+	if err := i.writeRulesLocked(td, rec, values, actor, false, actor == "system"); err != nil {
+		return nil, err
 	}
 	td.rows[sysID] = rec
 	i.touchLocked(table)

@@ -99,6 +99,10 @@ func (i *Instance) renderLocked(rd *reader, td *tableData, rec Record, v view, n
 			continue // invalid names are ignored
 		}
 		val, _ := get(name) // passwords read as secretValue
+		if isJournal(f) && strings.IndexByte(name, '.') < 0 {
+			out = append(out, i.journalMemberLocked(td, rec, f, name, v))
+			continue
+		}
 		if strings.IndexByte(name, '.') >= 0 {
 			// Dot-walked fields come back flat under their dotted name.
 			if v.display != "false" {
@@ -218,18 +222,16 @@ func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Ca
 	offset, limit := intParam(q, "sysparm_offset", 0), intParam(q, "sysparm_limit", 10000)
 	if i.aclAllowsLocked(c, table, OpRead) {
 		rd := readerFor(c)
-		selected := i.selectCachedLocked(rd, td, nameValueQuery(q, td.def))
-		rows := make([]Record, 0, len(selected))
-		for _, rec := range selected {
-			if i.canSeeRowLocked(c, td.def, rec) {
-				rows = append(rows, rec)
-			}
-		}
-		total = len(rows)
+		selected := i.selectCachedLocked(rd, td, i.bindQueryLocked(c, nameValueQuery(q, td.def)))
+		// The limit applies before row ACLs, so a page can be short, and
+		// X-Total-Count counts the query's rows (paging.go).
+		total = len(selected)
 		names := i.visibleNamesLocked(rd, td, v)
 		key := i.renderKeyLocked(rd, td, v, names)
 		for k := offset; k < total && k < offset+limit; k++ {
-			page = append(page, i.renderJSONLocked(rd, td, rows[k], v, names, key))
+			if i.canSeeRowLocked(c, td.def, selected[k]) {
+				page = append(page, i.renderJSONLocked(rd, td, selected[k], v, names, key))
+			}
 		}
 	}
 	h := w.Header()
@@ -237,7 +239,7 @@ func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Ca
 		h.Set("X-Total-Count", strconv.Itoa(total))
 	}
 	if q.Get("sysparm_suppress_pagination_header") != "true" {
-		if link := i.linkHeader(r, q, total, offset, limit); link != "" {
+		if link := i.linkHeader(r, total, offset, limit); link != "" {
 			h.Set("Link", link)
 		}
 	}
@@ -281,54 +283,6 @@ func intParam(q url.Values, name string, def int) int {
 		return def
 	}
 	return n
-}
-
-// linkHeader renders first, prev, next and last links; the request's own
-// parameters are kept and sysparm_offset/sysparm_limit come last.
-func (i *Instance) linkHeader(r *http.Request, q url.Values, total, offset, limit int) string {
-	if limit <= 0 {
-		return ""
-	}
-	base := make(url.Values, len(q))
-	for k, vs := range q {
-		if k != "sysparm_offset" && k != "sysparm_limit" {
-			base[k] = vs
-		}
-	}
-	prefix := i.url + r.URL.Path + "?"
-	if enc := base.Encode(); enc != "" {
-		prefix += enc + "&"
-	}
-	lim := strconv.Itoa(limit)
-	var b strings.Builder
-	b.Grow(4 * (len(prefix) + 48))
-	link := func(off int, rel string) {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('<')
-		b.WriteString(prefix)
-		b.WriteString("sysparm_offset=")
-		b.WriteString(strconv.Itoa(off))
-		b.WriteString("&sysparm_limit=")
-		b.WriteString(lim)
-		b.WriteString(`>;rel="`)
-		b.WriteString(rel)
-		b.WriteByte('"')
-	}
-	last := 0
-	if total > 0 {
-		last = (total - 1) / limit * limit
-	}
-	link(0, "first")
-	if offset > 0 {
-		link(max(offset-limit, 0), "prev")
-	}
-	if offset+limit < total {
-		link(offset+limit, "next")
-	}
-	link(last, "last")
-	return b.String()
 }
 
 func (i *Instance) tableRecord(w http.ResponseWriter, r *http.Request, c *Caller) {
@@ -426,7 +380,7 @@ func WriteBodyError(w http.ResponseWriter, r *http.Request, err error) {
 			fmt.Sprintf("Rejected large REST payload with content-length = %s bytes. Max allowed: %d bytes.", length, tooLarge.Limit))
 		return
 	}
-	if errors.Is(err, errUnsupportedMedia) {
+	if errors.Is(err, ErrUnsupportedMedia) {
 		WriteError(w, http.StatusUnsupportedMediaType, "Unsupported Media Type",
 			fmt.Sprintf("Content-Type %q is not supported: send application/json.", r.Header.Get("Content-Type")))
 		return

@@ -2,6 +2,7 @@ package oidckeys
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -220,6 +221,37 @@ func TestKeySetEntries(t *testing.T) {
 	}
 }
 
+// TestFourByteExponent: RFC 7518 §6.3.1.2 allows any public exponent; a
+// key whose exponent takes four bytes (here the prime 2^24+43) is as valid as the usual
+// 65537, and tokens it signs verify.
+func TestFourByteExponent(t *testing.T) {
+	keys, _ := testKeys()
+	base := keys[0]
+	e := 1<<24 + 43 // prime, so invertible unless it divides p-1 or q-1 (odds ~1e-7)
+	p, q := base.Primes[0], base.Primes[1]
+	one := big.NewInt(1)
+	phi := new(big.Int).Mul(new(big.Int).Sub(p, one), new(big.Int).Sub(q, one))
+	d := new(big.Int).ModInverse(big.NewInt(int64(e)), phi)
+	if d == nil {
+		t.Fatal("2^24+43 divides p-1 or q-1 of this run's test key")
+	}
+	key := &rsa.PrivateKey{PublicKey: rsa.PublicKey{N: base.N, E: e}, D: d, Primes: []*big.Int{p, q}}
+	key.Precompute()
+	p0 := newProvider(t)
+	p0.set(func(p *provider) { p.jwks = []map[string]string{rsaJWK("wide", key.N, e)} })
+	if len(p0.jwks[0]["e"]) != 6 { // 4 bytes in base64url
+		t.Fatalf("exponent %q is not four bytes", p0.jwks[0]["e"])
+	}
+	clk := clock.NewManual(clock.Epoch)
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, baseClaims(clk.Now()))
+	tok.Header["kid"] = "wide"
+	raw, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCheck(t, errOf(NewSource(p0.srv.Client(), clk).Verify(context.Background(), raw, p0.expect(0))), "")
+}
+
 // TestDefaultCacheLifetime: no configured lifetime means Microsoft's advised
 // 24 hours, not "no caching".
 func TestDefaultCacheLifetime(t *testing.T) {
@@ -283,6 +315,7 @@ func TestTokenShapeAndLifetimeEdges(t *testing.T) {
 		want        Check
 	}{
 		{"no nbf", signed(t, with("nbf", nil), "k1"), ""},
+		{"no exp at all", signed(t, with("exp", nil), "k1"), CheckExpiry},
 		{"nbf inside the skew", signed(t, with("nbf", now.Add(4*time.Minute).Unix()), "k1"), ""},
 		{"exp not a number", signed(t, with("exp", "tomorrow"), "k1"), CheckExpiry},
 		{"two parts", parts[0] + "." + parts[1], CheckMalformed},

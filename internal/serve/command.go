@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/m365snow/m365snow/fixtures"
+	"github.com/m365snow/m365snow/internal/adminapi"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/hostmap"
 )
@@ -100,13 +101,27 @@ func (c Command) Run(ctx context.Context, args []string, stderr io.Writer) int {
 	if u, ok := h.(interface{ URL() string }); ok {
 		public = u.URL() // the fake knows better (fakesnow: its instance URL)
 	}
-	log.Info(c.Name+" listening", "url", f.scheme()+"://"+ln.Addr().String(), "public_url", public, "fixture", *fixtureName, "map_host", hosts.String())
+	// The control plane answers loopback and the names the fake is
+	// configured to be reached under (adminapi.Guard).
+	h = c.guard(&f, public).Wrap(h)
+	log.Info(c.Name+" listening", "url", f.scheme()+"://"+ln.Addr().String(), "public_url", public, "fixture", *fixtureName, "map_host", hosts.String(),
+		"admin_token", f.AdminToken != "")
 	if err := Run(ctx, NewServer(h, log), ln); err != nil {
 		log.Error(c.Name+" stopped", "err", err)
 		return 1
 	}
 	log.Info(c.Name + " stopped")
 	return 0
+}
+
+// guard is the control plane's guard: the admin token, and as host names
+// besides loopback the public URL's and the real names the fake stands in for.
+func (c Command) guard(f *Flags, public string) adminapi.Guard {
+	hosts := append([]string{}, c.TLSHosts...)
+	if h := adminapi.HostOf(public); h != "" {
+		hosts = append(hosts, h)
+	}
+	return adminapi.Guard{Token: f.AdminToken, Hosts: hosts}
 }
 
 func (f *Flags) scheme() string {
