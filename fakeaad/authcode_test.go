@@ -341,3 +341,97 @@ func TestBlocksAndKeyCredentialsRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// The v1 endpoints: authorize with resource=, the code redeemed on
+// /oauth2/token with Entra's v1 response (strings, resource, id_token,
+// refresh_token), then a refresh on v1.
+func TestV1AuthorizationCodeAndRefresh(t *testing.T) {
+	env := newFlowEnv(t, false, nil)
+	b := env.browser(t)
+	q := b.submit(b.get(env.ts.URL+"/"+contosoID+"/oauth2/authorize?"+url.Values{"client_id": {webID}, "redirect_uri": {webRedir},
+		"response_type": {"code"}, "resource": {"https://graph.microsoft.com"}, "state": {"v1"}}.Encode()),
+		signInFields("admin@contoso.onmicrosoft.com", "admin-pw")).redirectParams(t)
+	r := env.post(t, "/"+contosoID+"/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {webID}, "client_secret": {"web-secret"},
+		"code": {q.Get("code")}, "redirect_uri": {webRedir}})
+	if r.status != 200 || r.body["resource"] != "https://graph.microsoft.com" || r.body["expires_in"] != "3599" || r.body["refresh_token"] == nil || r.body["id_token"] == nil {
+		t.Fatalf("v1 code redemption: %d %s", r.status, r.raw)
+	}
+	h, c := decodeJWT(t, r.body["id_token"].(string))
+	if c["iss"] != "https://sts.windows.net/"+contosoID+"/" || c["ver"] != "1.0" || c["upn"] != "admin@contoso.onmicrosoft.com" || h["x5t"] == nil {
+		t.Errorf("v1 id_token %v %v", h, c)
+	}
+	r2 := env.post(t, "/"+contosoID+"/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {webID}, "client_secret": {"web-secret"},
+		"refresh_token": {r.body["refresh_token"].(string)}})
+	if r2.status != 200 || r2.body["resource"] != "https://graph.microsoft.com" {
+		t.Fatalf("v1 refresh: %d %s", r2.status, r2.raw)
+	}
+}
+
+// Nothing a client sends makes the new endpoints answer 5xx.
+func TestSignInEndpointsRefuseBadInput(t *testing.T) {
+	env := newFlowEnv(t, false, nil)
+	b := env.browser(t)
+	az := env.ts.URL + "/" + contosoID + "/oauth2/v2.0/authorize"
+	for _, u := range []string{
+		az, az + "?client_id=%zz", az + "?client_id=" + webID, az + "?client_id=" + webID + "&redirect_uri=" + url.QueryEscape(webRedir) + "&response_type=code&prompt=%00",
+		az + "?client_id=" + webID + "&redirect_uri=" + url.QueryEscape(webRedir) + "&response_type=code&response_mode=bogus",
+		env.ts.URL + "/nope/oauth2/v2.0/authorize?client_id=" + webID, env.ts.URL + "/common/oauth2/v2.0/authorize?client_id=" + webID,
+		env.ts.URL + "/devicelogin", env.ts.URL + "/common/UserRealm/%40?api-version=1.0", env.ts.URL + "/" + contosoID + "/oauth2/v2.0/logout?post_logout_redirect_uri=javascript:alert(1)",
+		env.ts.URL + "/oidc/userinfo",
+	} {
+		if p := b.get(u); p.status >= 500 {
+			t.Errorf("GET %s: %d", u, p.status)
+		}
+	}
+	for _, form := range []url.Values{
+		{"grant_type": {"authorization_code"}, "client_id": {nativeID}, "code": {"x"}},
+		{"grant_type": {"device_code"}, "client_id": {nativeID}, "device_code": {"x"}},
+		{"grant_type": {"refresh_token"}, "client_id": {nativeID}, "refresh_token": {strings.Repeat("a", 5000)}},
+		{"grant_type": {jwtBearerGrant}, "client_id": {middleID}, "client_secret": {"middle-secret"}, "assertion": {"a.b.c"}, "requested_token_use": {"on_behalf_of"}},
+		{"grant_type": {"client_credentials"}, "client_id": {certID}, "client_assertion": {"a.b.c"}, "client_assertion_type": {"urn:x"}, "scope": {"x/.default"}},
+		{"grant_type": {"client_credentials"}, "client_id": {certID}, "client_assertion": {"a.b.c"}, "scope": {"x/.default"}},
+	} {
+		if r := env.post(t, "/common/oauth2/v2.0/token", form); r.status >= 500 || r.body["error"] == nil {
+			t.Errorf("%v on /common: %d %s", form, r.status, r.raw)
+		}
+		if r := env.post(t, "/"+contosoID+"/oauth2/v2.0/token", form); r.status >= 500 || r.body["error"] == nil {
+			t.Errorf("%v: %d %s", form, r.status, r.raw)
+		}
+	}
+	if p := b.submit(b.get(env.ts.URL+"/devicelogin"), url.Values{"otc": {"%%%"}, "action": {"signin"}}); p.status >= 500 {
+		t.Errorf("devicelogin: %d", p.status)
+	}
+}
+
+// Logout ends the session and returns only to a registered URI.
+func TestLogout(t *testing.T) {
+	env := newFlowEnv(t, false, nil)
+	b := env.browser(t)
+	authz := env.ts.URL + "/" + contosoID + "/oauth2/v2.0/authorize?" + url.Values{"client_id": {webID}, "redirect_uri": {webRedir},
+		"response_type": {"code"}, "scope": {"openid"}, "prompt": {"none"}}.Encode()
+	b.submit(b.get(strings.Replace(authz, "prompt=none", "prompt=login", 1)), signInFields("lynne@contoso.onmicrosoft.com", "lynne-pw"))
+	if q := b.get(authz).redirectParams(t); q.Get("code") == "" {
+		t.Fatalf("no session: %v", q)
+	}
+	if p := b.get(env.ts.URL + "/" + contosoID + "/oauth2/v2.0/logout?post_logout_redirect_uri=" + url.QueryEscape("https://evil.example/")); p.status != 200 {
+		t.Errorf("logout to an unregistered URI redirected: %d %s", p.status, p.location)
+	}
+	if q := b.get(authz).redirectParams(t); q.Get("error") != "login_required" {
+		t.Errorf("session survived logout: %v", q)
+	}
+	if p := b.get(env.ts.URL + "/" + contosoID + "/oauth2/v2.0/logout?post_logout_redirect_uri=" + url.QueryEscape(webRedir)); p.status != 302 || p.location != webRedir {
+		t.Errorf("logout back to the app: %d %s", p.status, p.location)
+	}
+}
+
+// A disabled app cannot sign anyone in on the front channel either.
+func TestSignInToDisabledApp(t *testing.T) {
+	env := newFlowEnv(t, false, func(f *Fixture) { f.Blocked = []Block{{State: "servicePrincipalDisabled", App: webID}} })
+	b := env.browser(t)
+	p := b.get(env.ts.URL + "/" + contosoID + "/oauth2/v2.0/authorize?" + url.Values{"client_id": {webID}, "redirect_uri": {webRedir},
+		"response_type": {"code"}, "scope": {"openid"}, "state": {"d"}}.Encode())
+	q := b.submit(p, signInFields("lynne@contoso.onmicrosoft.com", "lynne-pw")).redirectParams(t)
+	if q.Get("error") != "unauthorized_client" || !strings.HasPrefix(q.Get("error_description"), "AADSTS7000112:") || q.Get("state") != "d" {
+		t.Errorf("disabled app: %v", q)
+	}
+}

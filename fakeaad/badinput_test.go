@@ -131,7 +131,7 @@ func TestBadInputOnEveryRoute(t *testing.T) {
 		switch {
 		case strings.HasPrefix(r.path, "/__admin"):
 			shape = adminShape
-		case strings.HasSuffix(r.path, "/authorize") || strings.HasSuffix(r.path, "/devicelogin"):
+		case strings.HasSuffix(r.path, "/authorize") || strings.HasSuffix(r.path, "/devicelogin") || strings.HasSuffix(r.path, "/adminconsent"):
 			shape = pageShape
 		case strings.HasSuffix(r.path, "/userinfo"):
 			shape = userinfoShape

@@ -105,6 +105,18 @@ func newUserCode() string {
 // (once), else pending, slow_down (polled again inside the interval by the
 // fake's clock), declined or expired. One lock section decides and marks.
 func (f *flowState) pollDevice(code, clientID string, now time.Time) (signIn, *stsError) {
+	return f.poll(code, clientID, now, true)
+}
+
+// devicePending answers a poll that cannot be redeemed yet — nobody has
+// approved it, so no tenant is known — and returns nil once it is approved.
+// Polls on /organizations and /common come here first.
+func (f *flowState) devicePending(code, clientID string, now time.Time) *stsError {
+	_, e := f.poll(code, clientID, now, false)
+	return e
+}
+
+func (f *flowState) poll(code, clientID string, now time.Time, redeem bool) (signIn, *stsError) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	d := f.devices[code]
@@ -118,7 +130,7 @@ func (f *flowState) pollDevice(code, clientID string, now time.Time) (signIn, *s
 	case d.declined:
 		return signIn{}, errDeviceDeclined()
 	case d.approved != nil:
-		d.redeemed = true
+		d.redeemed = d.redeemed || redeem
 		return *d.approved, nil
 	}
 	last := d.lastPoll

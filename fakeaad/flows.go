@@ -113,13 +113,40 @@ func passwordStamp(pw string) string {
 
 func stampsEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
-// issueRefresh records a new refresh token for in.
+// issueRefresh records a new refresh token for in, and forgets the grants
+// of every kind that can no longer be redeemed, so that a long-running
+// sandbox does not grow without end.
 func (f *flowState) issueRefresh(si signIn, now time.Time) string {
 	tok := "1.A" + randomB64(180)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.pruneLocked(now)
 	f.refresh[tok] = &refreshGrant{signIn: si, issued: now}
 	return tok
+}
+
+func (f *flowState) pruneLocked(now time.Time) {
+	for k, g := range f.refresh {
+		if now.After(g.issued.Add(refreshTokenLifetime)) {
+			delete(f.refresh, k)
+		}
+	}
+	for k, c := range f.codes {
+		if now.After(c.issued.Add(authCodeLifetime)) {
+			delete(f.codes, k)
+		}
+	}
+	for k, d := range f.devices {
+		if now.After(d.issued.Add(deviceCodeLifetime)) {
+			delete(f.devices, k)
+			delete(f.userCodes, d.userCode)
+		}
+	}
+	for k, s := range f.sessions {
+		if now.After(s.authTime.Add(sessionLifetime)) {
+			delete(f.sessions, k)
+		}
+	}
 }
 
 // lookupRefresh finds a refresh token. Entra does not revoke a refresh
@@ -168,6 +195,7 @@ func (f *flowState) issueCode(c *authCode) string {
 	code := "1.A" + randomB64(150)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.pruneLocked(c.issued)
 	f.codes[code] = c
 	return code
 }

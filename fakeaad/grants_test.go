@@ -351,3 +351,26 @@ func TestAzidentityClientCertificateCredential(t *testing.T) {
 		t.Errorf("unregistered certificate through azidentity: %v", err)
 	}
 }
+
+// Polls on /organizations before anyone approved: pending, not an error
+// (MSAL gives up on anything but authorization_pending and slow_down).
+func TestDeviceCodePendingOnOrganizations(t *testing.T) {
+	env := newFlowEnv(t, false, nil)
+	r := env.post(t, "/organizations/oauth2/v2.0/devicecode", url.Values{"client_id": {nativeID}, "scope": {"User.Read"}})
+	dc, _ := r.body["device_code"].(string)
+	poll := func() response {
+		return env.post(t, "/organizations/oauth2/v2.0/token", url.Values{"grant_type": {"device_code"}, "client_id": {nativeID}, "device_code": {dc}})
+	}
+	if r := poll(); r.status != 400 || r.body["error"] != "authorization_pending" {
+		t.Fatalf("first poll: %d %s", r.status, r.raw)
+	}
+	b := env.browser(t)
+	p := b.submit(b.get(env.ts.URL+"/devicelogin"), url.Values{"otc": {r.body["user_code"].(string)}, "action": {"code"}})
+	b.submit(p, signInFields("lynne@contoso.onmicrosoft.com", "lynne-pw"))
+	if r := poll(); r.status != 200 {
+		t.Fatalf("after approval: %d %s", r.status, r.raw)
+	}
+	if r := poll(); r.status != 400 || r.body["error"] != "invalid_grant" {
+		t.Errorf("redeemed twice: %d %s", r.status, r.raw)
+	}
+}

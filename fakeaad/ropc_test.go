@@ -256,3 +256,21 @@ func TestRefreshTokenErrors(t *testing.T) {
 		t.Errorf("expired refresh token: %d %s", r.status, r.raw)
 	}
 }
+
+// Grants that can no longer be redeemed are forgotten, so a long-running
+// sandbox does not grow: after 91 days only the new refresh token is kept.
+func TestExpiredGrantsAreForgotten(t *testing.T) {
+	env := newFlowEnv(t, false, nil)
+	form := map[string][]string{"grant_type": {"password"}, "client_id": {nativeID}, "username": {"lynne@contoso.onmicrosoft.com"},
+		"password": {"lynne-pw"}, "scope": {"User.Read offline_access"}}
+	env.token(t, "/"+contosoID+"/oauth2/v2.0/token", form)
+	env.token(t, "/"+contosoID+"/oauth2/v2.0/token", form)
+	env.clock.Advance(91 * 24 * time.Hour)
+	env.token(t, "/"+contosoID+"/oauth2/v2.0/token", form)
+	env.srv.flows.mu.Lock()
+	n := len(env.srv.flows.refresh)
+	env.srv.flows.mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d refresh grants kept, want 1", n)
+	}
+}

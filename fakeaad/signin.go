@@ -399,8 +399,7 @@ func (s *Server) signInPost(w http.ResponseWriter, r *http.Request, ar *authRequ
 			s.redirectError(w, ar, errConsentDeclined())
 			return
 		}
-		s.flows.grantConsent(sess.tid, ar.app.AppID, sess.userOID)
-		s.recordUserConsent(sess.tid, ar.app.AppID, sess.userOID, ar.scope)
+		s.recordConsent(sess.tid, ar.app.AppID, sess.userOID, ar.scope, ar.v2)
 		s.complete(w, r, ar, sess, false)
 	default:
 		s.showSignIn(w, ar, "")
@@ -494,7 +493,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, ar *authReques
 		}
 	case s.dir.servicePrincipal(t, ar.app.AppID) == nil:
 		e = errAppNotFound(ar.app.AppID, t.DisplayName)
-	case s.dir.blocked("servicePrincipalDisabled", ar.app.AppID, "") != nil || !s.dir.servicePrincipal(t, ar.app.AppID).AccountEnabled:
+	case !s.dir.servicePrincipal(t, ar.app.AppID).AccountEnabled || s.dir.blocked("servicePrincipalDisabled", ar.app.AppID, "") != nil:
 		e = errAppDisabled(ar.app.AppID, ar.app.DisplayName)
 	default:
 		if e = s.dir.userBlock(ar.app, u, "", false); e != nil {
@@ -509,7 +508,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, ar *authReques
 	var upn string
 	if e == nil {
 		upn = u.UPN
-		needConsent = forceConsent || s.dir.blocked("consentMissing", ar.app.AppID, u.UPN) != nil && !s.flows.consented(t.ID, ar.app.AppID, u.ObjectID)
+		needConsent = forceConsent || s.consentNeeded(t, ar.app, u, ar.scope, ar.v2)
 	}
 	s.mu.RUnlock()
 	if e != nil {
@@ -622,13 +621,24 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		s.flows.mu.Unlock()
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1})
-	if to := r.URL.Query().Get("post_logout_redirect_uri"); to != "" {
-		if u, err := url.Parse(to); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
-			http.Redirect(w, r, to, http.StatusFound)
-			return
-		}
+	// Entra returns only to a URI registered on an app, never anywhere
+	// a link names.
+	if to := r.URL.Query().Get("post_logout_redirect_uri"); to != "" && s.registeredRedirect(to) {
+		http.Redirect(w, r, to, http.StatusFound)
+		return
 	}
 	writePage(w, http.StatusOK, signInPage, pageData{Title: "You signed out of your account"})
+}
+
+func (s *Server) registeredRedirect(uri string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, a := range s.dir.apps {
+		if redirectAllowed(a, uri) {
+			return true
+		}
+	}
+	return false
 }
 
 // userinfo answers the OIDC userinfo endpoint for a v1 or Graph-audience

@@ -177,6 +177,13 @@ func (s *Server) authorize(req *tokenRequest) (*mintInput, *stsError) {
 	}
 	// A grant redeemed on /common or /organizations carries its tenant.
 	grantTenant := ""
+	if generic && grant == deviceCodeGrant {
+		// Until someone approves it, a device code has no tenant; its
+		// polls are answered before the tenant is looked for.
+		if e := s.flows.devicePending(req.form.Get("device_code"), req.clientID, s.clock.Now()); e != nil {
+			return nil, e
+		}
+	}
 	if generic && grant != "password" {
 		grantTenant = s.flows.peekTenant(grant, req.form)
 		if grant == jwtBearerGrant {

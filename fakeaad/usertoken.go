@@ -135,7 +135,9 @@ func (s *Server) userToken(req *tokenRequest, d *directory, t *Tenant, tenantNam
 		si.scope = resource
 	}
 	scopes := strings.Fields(requested)
-	in.idToken = slices.Contains(scopes, "openid") || (!req.v2 && si.nonce != "")
+	// v1 code redemption always carries an id_token (v1 authorization code
+	// docs' token response); elsewhere openid asks for one.
+	in.idToken = slices.Contains(scopes, "openid") || (!req.v2 && grant == "authorization_code")
 	// v1 has no offline_access scope: every user grant gets a refresh
 	// token there, as ADAL relied on.
 	in.refresh = !req.v2 || slices.Contains(scopes, "offline_access")
@@ -148,10 +150,9 @@ func (s *Server) userToken(req *tokenRequest, d *directory, t *Tenant, tenantNam
 	return in, nil
 }
 
-// checkConsent is where delegated consent is decided. The fake's default:
-// an app has consent unless a consentMissing block names it, and then only
-// users who consented on the sign-in page do. The Graph consent model
-// (oauth2PermissionGrants) can take over here.
+// checkConsent applies the consentMissing block: the app has no consent
+// until the user accepts on the sign-in page. Grants themselves are
+// decided by applyConsent (graph_consent.go).
 func (s *Server) checkConsent(d *directory, t *Tenant, app *Application, u *User, res *Application) *stsError {
 	if d.blocked("consentMissing", app.AppID, u.UPN) == nil || s.flows.consented(t.ID, app.AppID, u.ObjectID) {
 		return nil

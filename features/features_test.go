@@ -203,6 +203,7 @@ func initScenario(cfg suiteConfig) func(*godog.ScenarioContext) {
 		m365Steps(s)
 		incidentSteps(s)
 		inboundSteps(s)
+		ssoSteps(s)
 		troubleshootingSteps(s)
 		timeSteps(s)
 	}

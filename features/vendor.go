@@ -214,7 +214,7 @@ func (l *skipLedger) ran() {
 	l.mu.Unlock()
 }
 
-// summary is the run's last line: "83 run, 5 skipped (reason: 5)".
+// summary is the run's last line: "85 run, 5 skipped (reason: 5)".
 func (l *skipLedger) summary() (line string, names []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -54,6 +54,7 @@ type Instance struct {
 	sessions   map[string]uiSession   // JSESSIONID → session (session.go)
 	jtis       map[string]struct{}    // seen JWT ids (JTI verification)
 	apis       map[string]scriptedAPI // "namespace/api" → scripted REST API
+	sso        ssoState               // Multi-Provider SSO round trips (sso.go)
 	secVersion int
 	// coreVersion counts writes to every table but the logs (see
 	// touchLocked); with a table's own version it dates cached reads.
@@ -471,7 +472,9 @@ func (i *Instance) routes() *mux.Router {
 	r := mux.NewRouter()
 	r.HandleFunc("/login.do", i.login).Methods(http.MethodPost)
 	r.HandleFunc("/logout.do", i.logout)
+	r.HandleFunc("/login_with_sso.do", i.loginWithSSO).Methods(http.MethodGet)
 	r.HandleFunc("/navpage.do", i.navpage).Methods(http.MethodGet)
+	r.HandleFunc("/navpage.do", i.ssoCallback).Methods(http.MethodPost)
 	r.HandleFunc("/oauth_token.do", i.oauthToken)
 	for _, prefix := range []string{"/api/now/table", "/api/now/v1/table", "/api/now/v2/table"} {
 		r.HandleFunc(prefix+"/{table}", i.authenticated(i.tableCollection)).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
