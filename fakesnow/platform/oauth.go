@@ -187,6 +187,11 @@ func (i *Instance) revokeTokensLocked(user string) {
 			delete(i.tokens, tok)
 		}
 	}
+	i.endSessionsLocked(user)
+}
+
+// endSessionsLocked ends every UI session of a user.
+func (i *Instance) endSessionsLocked(user string) {
 	for sid, u := range i.sessions {
 		if u == user {
 			delete(i.sessions, sid)
