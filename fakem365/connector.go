@@ -49,10 +49,14 @@ func (s *Server) connector(h connectorHandler, needHandshake bool) http.HandlerF
 
 // handshake is the app's "Next" on the final Setup page.
 func (s *Server) handshake(w http.ResponseWriter, r *http.Request, c *connectorCaller, t *tenant, repo *Repository) *apiError {
-	var hs Handshake
-	if e := decode(r, &hs); e != nil {
+	// The request carries the instance's Setup values only: the
+	// handshake's completedDateTime is the connector's and is refused as
+	// an unknown field (CONTRACT.md, "Errors").
+	var req handshakeRequest
+	if e := decode(r, &req); e != nil {
 		return e
 	}
+	hs := Handshake(req.handshakeFields)
 	switch hs.InboundMode {
 	case "none", "basic", "aad":
 	default:
@@ -61,7 +65,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, c *connectorC
 	if u, err := url.Parse(hs.InstanceURL); err != nil || u.Host == "" {
 		return errorf(http.StatusBadRequest, "BadRequest", "instanceUrl %q is not an absolute URL.", hs.InstanceURL)
 	}
-	if !strings.EqualFold(hs.OutboundAppID, c.appID) {
+	if !strings.EqualFold(hs.OutboundAppID, c.appID) && s.mutant != MutantHandshakeIgnoresOutboundAppID {
 		return errorf(http.StatusBadRequest, "BadRequest", "outboundAppId %q is not the application the token was issued to (%s).", hs.OutboundAppID, c.appID)
 	}
 	s.mu.Lock()
@@ -85,12 +89,27 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, c *connectorC
 		}
 	}
 	hs.Completed = s.clock.Now().UTC()
+	// The checks above ran on a snapshot; a repository saved again while the
+	// inbound test ran may no longer match what was checked, so check again
+	// in the section that writes.
 	s.mu.Lock()
+	if !sameSettings(saved, *repo) {
+		s.mu.Unlock()
+		return errorf(http.StatusConflict, "RepositoryChanged", "Repository %q was saved again during the handshake; run the app's final Setup step (Next) again.", repo.ID)
+	}
 	repo.Handshake = &hs
 	s.mu.Unlock()
 	s.retryLinks(r.Context(), c.tid, repo.ID)
 	writeJSON(w, http.StatusOK, map[string]any{"status": "connected", "repositoryId": repo.ID, "inboundMode": hs.InboundMode})
 	return nil
+}
+
+// sameSettings reports whether two snapshots of a repository carry the same
+// Setup-page settings (not its handshake, pending links or tokens).
+func sameSettings(a, b Repository) bool {
+	return a.Endpoint == b.Endpoint && a.AuthenticationType == b.AuthenticationType && a.ClientID == b.ClientID &&
+		a.ClientSecret == b.ClientSecret && a.RefreshTokenExpiry == b.RefreshTokenExpiry &&
+		a.RestUsername == b.RestUsername && a.RestUserPassword == b.RestUserPassword
 }
 
 // ping tests inbound calls with the repository's current credentials.
@@ -211,6 +230,9 @@ func (s *Server) createCase(w http.ResponseWriter, r *http.Request, c *connector
 	s.mu.Lock()
 	out := *cs
 	s.mu.Unlock()
+	if s.mutant == MutantNoCaseNumber {
+		out.Number = ""
+	}
 	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
@@ -302,6 +324,10 @@ func (s *Server) retryLinks(ctx context.Context, tid, repoID string) {
 			continue
 		}
 		status, resp, err := s.callInstance(ctx, c, repo, http.MethodPut, "/cases/"+url.PathEscape(n), body)
+		if (err != nil || status/100 != 2) && s.mutant == MutantLosesPendingLinks {
+			linked[n] = true
+			continue
+		}
 		if err != nil || status/100 != 2 {
 			reason := fmt.Sprintf("HTTP %d %s", status, clip(string(resp), 200))
 			if err != nil {

@@ -18,12 +18,12 @@ import (
 // InboundCall is one call the connector made into an instance; the journal
 // of them (InboundCalls) lets tests assert what did and did not happen.
 type InboundCall struct {
-	Time       time.Time
-	Repository string
-	Method     string
-	URL        string
-	Status     int    // 0 when the call failed before an answer
-	Error      string // transport error or refusal
+	Time       time.Time `yaml:"time"`
+	Repository string    `yaml:"repository"`
+	Method     string    `yaml:"method"`
+	URL        string    `yaml:"url"`
+	Status     int       `yaml:"status,omitempty"` // 0 when the call failed before an answer
+	Error      string    `yaml:"error,omitempty"`  // transport error or refusal
 }
 
 const maxJournal = 1000
@@ -105,6 +105,15 @@ func (s *Server) callInstance(ctx context.Context, c creds, repo *Repository, me
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 		res.Body.Close()
 		s.journal(InboundCall{Time: s.clock.Now(), Repository: c.repoID, Method: method, URL: req.URL.String(), Status: res.StatusCode})
+		if res.StatusCode == http.StatusUnauthorized && attempt == 0 && s.mutant != MutantNeverRefreshes {
+			// The access token was refused (expired or revoked by the
+			// instance's clock, not ours): drop it and retry once; the
+			// refresh token, if it still lives, gets the next one.
+			s.mu.Lock()
+			repo.tokens.access, repo.tokens.aadToken = "", ""
+			s.mu.Unlock()
+			continue
+		}
 		if res.StatusCode == http.StatusUnauthorized && attempt == 0 {
 			s.mu.Lock()
 			repo.tokens = inboundTokens{}
@@ -120,7 +129,7 @@ func (s *Server) inboundToken(ctx context.Context, c creds, repo *Repository) (s
 	s.mu.Lock()
 	t := repo.tokens
 	s.mu.Unlock()
-	if c.mode == "aad" {
+	if c.mode == "aad" && s.mutant != MutantBasicWhenAAD {
 		if t.aadToken != "" && now.Before(t.aadExp.Add(-5*time.Minute)) {
 			return t.aadToken, nil
 		}
@@ -133,14 +142,14 @@ func (s *Server) inboundToken(ctx context.Context, c creds, repo *Repository) (s
 		s.mu.Unlock()
 		return tok, nil
 	}
-	if t.access != "" && now.Before(t.accessExp) {
+	if t.access != "" && (now.Before(t.accessExp) || s.mutant == MutantNeverRefreshes) {
 		return t.access, nil
 	}
 	base, err := instanceBase(c.endpoint)
 	if err != nil {
 		return "", err
 	}
-	if t.refresh != "" && now.Before(t.refreshExp) {
+	if t.refresh != "" && now.Before(t.refreshExp) && s.mutant != MutantNeverRefreshes {
 		tok, err := s.snowToken(ctx, base, url.Values{"grant_type": {"refresh_token"}, "client_id": {c.clientID},
 			"client_secret": {c.clientSecret}, "refresh_token": {t.refresh}})
 		if err == nil {

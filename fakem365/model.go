@@ -46,6 +46,23 @@ type Handshake struct {
 	Completed       time.Time `json:"completedDateTime" yaml:"completed,omitempty"`
 }
 
+// handshakeRequest is a handshake as the instance sends it: every field of
+// Handshake but the connector's own completedDateTime.
+type handshakeRequest struct{ handshakeFields }
+
+type handshakeFields struct {
+	InstanceURL     string    `json:"instanceUrl"`
+	Endpoint        string    `json:"endpoint"`
+	InboundMode     string    `json:"inboundMode"`
+	OutboundAppID   string    `json:"outboundAppId"`
+	ClientID        string    `json:"clientId"`
+	UserName        string    `json:"userName"`
+	AdminEmail      string    `json:"adminEmail"`
+	SSO             bool      `json:"sso"`
+	TestEnvironment bool      `json:"testEnvironment"`
+	Completed       time.Time `json:"-"`
+}
+
 // inboundTokens caches the connector's credentials for one instance.
 type inboundTokens struct {
 	access, refresh       string

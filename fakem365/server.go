@@ -43,6 +43,9 @@ type Options struct {
 	Transport http.RoundTripper
 	Fixture   *Fixture
 	Logger    *slog.Logger
+	// Mutant breaks one rule of the contract on purpose, for mutation
+	// testing only (mutant.go); empty is the reference connector.
+	Mutant Mutant
 }
 
 // Server is a fake admin portal and support connector. It is safe for
@@ -57,6 +60,7 @@ type Server struct {
 	initial *Fixture
 	public  string
 	router  *mux.Router
+	mutant  Mutant
 
 	mu              sync.Mutex
 	st              *state
@@ -74,7 +78,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Fixture == nil {
 		opts.Fixture = &Fixture{}
 	}
-	s := &Server{clock: clock.OrReal(opts.Clock), log: opts.Logger, initial: opts.Fixture, public: strings.TrimRight(opts.PublicURL, "/")}
+	s := &Server{clock: clock.OrReal(opts.Clock), log: opts.Logger, initial: opts.Fixture, mutant: opts.Mutant, public: strings.TrimRight(opts.PublicURL, "/")}
 	if s.public == "" {
 		s.public = "https://" + wellknown.ConnectorHost
 	}
@@ -123,8 +127,12 @@ func (s *Server) load(f *Fixture) error {
 	if secret == "" {
 		secret = wellknown.ConnectorDefaultSecret
 	}
+	calls := append([]InboundCall(nil), f.InboundCalls...)
+	if len(calls) > maxJournal {
+		calls = calls[len(calls)-maxJournal:]
+	}
 	s.mu.Lock()
-	s.st, s.connectorSecret, s.calls = st, secret, nil
+	s.st, s.connectorSecret, s.calls = st, secret, calls
 	s.graphTokens, s.domains, s.linkLocks = map[string]cachedToken{}, map[string]string{}, map[string]*sync.Mutex{}
 	for _, t := range st.tenants {
 		for _, d := range t.Domains {
@@ -160,7 +168,9 @@ func (s *Server) ExportState() ([]byte, error) {
 	if secret == wellknown.ConnectorDefaultSecret {
 		secret = ""
 	}
-	return fixture.Marshal(s.st.export(secret))
+	f := s.st.export(secret)
+	f.InboundCalls = append([]InboundCall(nil), s.calls...)
+	return fixture.Marshal(f)
 }
 
 // ImportState replaces the state with an m365: section.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -35,8 +34,8 @@ func init() { godog.BindFlags("godog.", flag.CommandLine, &flags) }
 func TestFeatures(t *testing.T) {
 	cfg := suiteConfig{connectorURL: os.Getenv("M365SNOW_CONNECTOR_URL")}
 	if cfg.connectorURL != "" {
-		cfg.aadListen = envOr("M365SNOW_AAD_LISTEN", "127.0.0.1:8081")
-		cfg.snowListen = envOr("M365SNOW_SNOW_LISTEN", "127.0.0.1:8080")
+		cfg.fronts = &fronts{aad: listenFront(t, envOr("M365SNOW_AAD_LISTEN", "127.0.0.1:8081"), "Azure AD"),
+			snow: listenFront(t, envOr("M365SNOW_SNOW_LISTEN", "127.0.0.1:8080"), "ServiceNow instance")}
 	}
 	runSuite(t, cfg, false)
 }
@@ -53,17 +52,21 @@ func TestFeaturesAgainstAnExternalConnector(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	aadAddr, snowAddr := freeAddr(t), freeAddr(t)
-	for snowAddr == aadAddr {
-		snowAddr = freeAddr(t)
-	}
+	// The fronts hold their ports for the whole run, so any free port
+	// will do: concurrent runs (other packages, other worktrees) cannot
+	// collide with them.
+	fs := &fronts{aad: listenFront(t, "127.0.0.1:0", "Azure AD"), snow: listenFront(t, "127.0.0.1:0", "ServiceNow instance")}
+	aadAddr, snowAddr := fs.aad.addr, fs.snow.addr
 	hosts := hostmap.New()
 	for host, addr := range map[string]string{wellknown.LoginHost: aadAddr, wellknown.GraphHost: aadAddr, "dev12345.service-now.com": snowAddr} {
 		if err := hosts.Set(host, "http://"+addr); err != nil {
 			t.Fatal(err)
 		}
 	}
-	connector, err := fakem365.New(fakem365.Options{Transport: &hostmap.Transport{Map: hosts}, Fixture: vendorContent(t)})
+	// M365SNOW_TEST_MUTANT (set only by TestSuiteKillsMutants) makes the
+	// stranger one of fakem365's deliberately broken variants.
+	connector, err := fakem365.New(fakem365.Options{Transport: &hostmap.Transport{Map: hosts}, Fixture: vendorContent(t),
+		Mutant: fakem365.Mutant(os.Getenv("M365SNOW_TEST_MUTANT"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +79,7 @@ func TestFeaturesAgainstAnExternalConnector(t *testing.T) {
 	t.Cleanup(func() { _ = srv.Close() })
 	// Its own progress output only: the reports under reports/ are the
 	// main run's.
-	runSuite(t, suiteConfig{connectorURL: "http://" + ln.Addr().String(), aadListen: aadAddr, snowListen: snowAddr}, true)
+	runSuite(t, suiteConfig{connectorURL: "http://" + ln.Addr().String(), fronts: fs}, true)
 }
 
 // vendorContent is articles and service health different from the
@@ -90,22 +93,6 @@ func vendorContent(t *testing.T) *fakem365.Fixture {
 		Health: []fakem365.HealthIncident{{ID: "VH1", Service: "Exchange Online", Title: "Vendor health incident", Classification: "incident",
 			Status: "serviceDegradation", ImpactDescription: "Vendor.", StartDateTime: "2026-01-01T00:00:00Z"}},
 	}
-}
-
-// freeAddr finds a free port below Linux's ephemeral range (32768 and
-// up by default), where nothing that listens on :0 — other tests running
-// in parallel — can take it between two scenarios' worlds.
-func freeAddr(t *testing.T) string {
-	for range 200 {
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(10000))
-		ln, err := net.Listen("tcp", addr)
-		if err == nil {
-			ln.Close()
-			return addr
-		}
-	}
-	t.Fatal("no free port between 20000 and 30000")
-	return ""
 }
 
 func runSuite(t *testing.T, cfg suiteConfig, progressOnly bool) {
@@ -126,10 +113,10 @@ func runSuite(t *testing.T, cfg suiteConfig, progressOnly bool) {
 	}
 	if cfg.connectorURL != "" {
 		// A connector outside this process reaches the fakes at fixed
-		// addresses: one scenario at a time, and none that needs faults
-		// inside the connector.
+		// addresses and keeps one state: one scenario at a time. Those
+		// that need faults inside the connector are reported skipped.
 		opts.Concurrency = 1
-		opts.Tags = joinTags(opts.Tags, "~@reference-connector")
+		cfg.ledger = &skipLedger{}
 	}
 	if progressOnly {
 		opts.Format = "progress"
@@ -142,16 +129,18 @@ func runSuite(t *testing.T, cfg suiteConfig, progressOnly bool) {
 	}
 	checkOptions(t, &opts)
 	suite := godog.TestSuite{Name: "m365snow", ScenarioInitializer: initScenario(cfg), Options: &opts}
-	if status := suite.Run(); status != 0 {
+	status := suite.Run()
+	if cfg.ledger != nil {
+		line, names := cfg.ledger.summary()
+		for _, n := range names {
+			t.Log(n)
+		}
+		// Printed, not only logged: the last line of every vendor run.
+		fmt.Printf("vendor mode against %s: %s\n", cfg.connectorURL, line)
+	}
+	if status != 0 {
 		t.Fatalf("godog exited with status %d", status)
 	}
-}
-
-func joinTags(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + " && " + b
 }
 
 // envOr reads an environment variable with a default.
@@ -180,8 +169,12 @@ func checkOptions(t *testing.T, o *godog.Options) {
 
 func initScenario(cfg suiteConfig) func(*godog.ScenarioContext) {
 	return func(s *godog.ScenarioContext) {
-		s.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-			return context.WithValue(ctx, scenarioKey{}, newScenario(cfg)), nil
+		s.Before(func(ctx context.Context, gs *godog.Scenario) (context.Context, error) {
+			ctx = context.WithValue(ctx, scenarioKey{}, newScenario(cfg))
+			if cfg.ledger != nil {
+				return skipInVendorMode(ctx, cfg, gs)
+			}
+			return ctx, nil
 		})
 		worldSteps(s)
 		aadSteps(s)
@@ -191,5 +184,6 @@ func initScenario(cfg suiteConfig) func(*godog.ScenarioContext) {
 		incidentSteps(s)
 		inboundSteps(s)
 		troubleshootingSteps(s)
+		timeSteps(s)
 	}
 }

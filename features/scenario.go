@@ -9,7 +9,6 @@ package features
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"regexp"
 	"sort"
 	"strings"
@@ -25,9 +24,11 @@ type suiteConfig struct {
 	// connectorURL is an external connector build; empty means fakem365
 	// in each scenario's world.
 	connectorURL string
-	// Fixed listen addresses of fakeaad and fakesnow, which an external
-	// connector must be able to reach.
-	aadListen, snowListen string
+	// fronts serve the current world's Azure AD and instance at the fixed
+	// addresses an external connector reaches for the whole run (vendor.go); ledger counts what ran and
+	// what was skipped, and why.
+	fronts *fronts
+	ledger *skipLedger
 }
 
 // scenario is the state of one running scenario.
@@ -37,10 +38,12 @@ type scenario struct {
 	// external: the world drives a connector build outside this process,
 	// whose content (articles, service health) is its own.
 	external bool
+	// vendorSkip, when set, is why vendor mode skips this scenario.
+	vendorSkip string
 
 	mu       sync.Mutex
-	vars     map[string]string       // ${name} values recorded by steps
-	sessions map[string]*http.Cookie // ServiceNow UI sessions by user_name
+	vars     map[string]string           // ${name} values recorded by steps
+	sessions map[string]*world.UISession // ServiceNow UI sessions by user_name
 	// passwords of ServiceNow users the scenario knows (fixture or created).
 	passwords map[string]string
 	// last answers, for Then steps.
@@ -74,7 +77,7 @@ var aadPasswords = map[string]string{
 }
 
 func newScenario(cfg suiteConfig) *scenario {
-	sc := &scenario{cfg: cfg, external: cfg.connectorURL != "", vars: map[string]string{}, sessions: map[string]*http.Cookie{}, passwords: map[string]string{},
+	sc := &scenario{cfg: cfg, external: cfg.connectorURL != "", vars: map[string]string{}, sessions: map[string]*world.UISession{}, passwords: map[string]string{},
 		repo: map[string]map[string]any{}, repoAdmin: map[string]string{}}
 	for k, v := range worldPasswords {
 		sc.passwords[k] = v

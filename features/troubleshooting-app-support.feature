@@ -1,4 +1,4 @@
-@troubleshooting @reference-connector
+@troubleshooting
 Feature: Troubleshooting — "Please contact app support."
   Guide rows 10 and 12: the button for recommended solutions, or the search
   box, shows "Please contact app support." on top of the form. The app got a

@@ -25,8 +25,7 @@ Feature: Troubleshooting worlds of the sandbox
       | 13          | "beth.anglin" selects Contact Microsoft Support on incident "INC0010001"                           | nothing happens                                                                                                                                                                                       |
       | cross-scope | the ServiceNow admin switches the current application to "Microsoft 365 support integration"       | the ServiceNow admin's Setup shows the error "Read operation against 'oauth_entity' from scope 'x_mioms_m365_assis' has been refused due to the table's cross-scope access policy"                    |
 
-    @reference-connector
-    Examples: Worlds with a fault inside the connector
+    Examples: Worlds with a fault at the connector
       | row | action                                                                                             | symptom                                                |
       | 10  | "david.miller" selects Microsoft 365 Insights on incident "INC0010001"                             | the form shows the error "Please contact app support." |
       | 12  | "david.miller" types "teams meetings drop" in the search box of incident "INC0010001" and searches | the form shows the error "Please contact app support." |
@@ -46,7 +45,7 @@ Feature: Troubleshooting worlds of the sandbox
     When "beth.anglin" opens incident "INC0010001" again
     Then the tab lists no service request
 
-  @reference-connector
+
   Scenario: The world troubleshooting-16 refuses ticket details
     Given the world "troubleshooting-16"
     When "beth.anglin" links the Microsoft 365 admin account "admin@contoso.onmicrosoft.com"

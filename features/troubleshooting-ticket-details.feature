@@ -1,4 +1,4 @@
-@troubleshooting @reference-connector @row-16
+@troubleshooting @row-16
 Feature: Troubleshooting — "Unable to save ticket details. Please contact App Support."
   Guide row 16: saving ticket details of a Microsoft case shows the error on
   top of the form when the support connector refuses the update. Ticket

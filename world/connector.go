@@ -1,12 +1,16 @@
 package world
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 
 	"github.com/m365snow/m365snow/fakeaad"
 	"github.com/m365snow/m365snow/fakem365"
+	"github.com/m365snow/m365snow/internal/faults"
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
 
@@ -100,7 +104,12 @@ func (w *World) handshake(af *fakeaad.Fixture, tenant, repo string, hs *fakem365
 	if err != nil {
 		return fmt.Errorf("world: outbound token for the handshake of %s: %w", repo, err)
 	}
-	r, err := w.Do("POST", "https://"+wellknown.ConnectorHost+"/api/v1/repositories/"+url.PathEscape(repo)+"/handshake", Bearer(tok), hs)
+	// The instance's Setup values only: completedDateTime is the
+	// connector's own, read-only, and a strict connector refuses it.
+	body := map[string]any{"instanceUrl": hs.InstanceURL, "endpoint": hs.Endpoint, "inboundMode": hs.InboundMode,
+		"outboundAppId": hs.OutboundAppID, "clientId": hs.ClientID, "userName": hs.UserName, "adminEmail": hs.AdminEmail,
+		"sso": hs.SSO, "testEnvironment": hs.TestEnvironment}
+	r, err := w.Do("POST", "https://"+wellknown.ConnectorHost+"/api/v1/repositories/"+url.PathEscape(repo)+"/handshake", Bearer(tok), body)
 	if err != nil {
 		return fmt.Errorf("world: handshake of %s: %w", repo, err)
 	}
@@ -144,4 +153,32 @@ func AppSecrets(af *fakeaad.Fixture, appID string) []string {
 		}
 	}
 	return out
+}
+
+// connectorGateway is a reverse proxy to an external connector build with
+// the world's fault set in front of it. The connector's own answers pass
+// through untouched; an injected fault answers instead (an error status,
+// malformed JSON, a dropped connection), which is all the app can see of a
+// failing connector. The gateway's connections are the world's own.
+func (w *World) connectorGateway(target string) (http.Handler, error) {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("world: connector URL %q is not an absolute URL", target)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.Transport = w.transport
+	direct := proxy.Director
+	proxy.Director = func(r *http.Request) {
+		host := r.Host
+		direct(r)
+		// The connector sees the real host name it was called by, as
+		// behind Microsoft's front door.
+		r.Host = host
+	}
+	w.ConnectorFaults = faults.NewSet(func(status int) (string, []byte) {
+		b, _ := json.Marshal(map[string]any{"error": map[string]string{"code": http.StatusText(status),
+			"message": fmt.Sprintf("The service answered HTTP %d (fault injected by m365snow's gateway).", status)}})
+		return "application/json; charset=utf-8", b
+	})
+	return w.ConnectorFaults.Middleware(proxy), nil
 }

@@ -121,7 +121,7 @@ func (w *World) faultsOf(party string) (*faults.Set, error) {
 		return w.Snow.Faults(), nil
 	case "m365":
 		if w.M365 == nil {
-			return nil, fmt.Errorf("a fault inside the connector needs the reference connector (fakem365), not an external build")
+			return w.ConnectorFaults, nil
 		}
 		return w.M365.Faults(), nil
 	}

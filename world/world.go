@@ -18,9 +18,12 @@ import (
 	"github.com/m365snow/m365snow/fakeaad"
 	"github.com/m365snow/m365snow/fakem365"
 	"github.com/m365snow/m365snow/fakesnow"
+	"github.com/m365snow/m365snow/internal/adminapi"
 	"github.com/m365snow/m365snow/internal/clock"
+	"github.com/m365snow/m365snow/internal/faults"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/hostmap"
+	"github.com/m365snow/m365snow/internal/serve"
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
 
@@ -30,22 +33,40 @@ type Options struct {
 	// Clock is shared by the three fakes. Nil means a Manual clock at the
 	// fixture's clock (or clock.Epoch): frozen until a test moves it.
 	Clock clock.Adjustable
+	// InstanceClock, when set, is fakesnow's alone: the features' vendor
+	// mode moves the instance's time (its tokens expire) while Azure AD
+	// stays on the wall clock an external connector keeps. Nil means Clock.
+	InstanceClock clock.Adjustable
 	// Listen addresses; empty means 127.0.0.1:0.
 	AADListen, SnowListen, M365Listen string
 	// ConnectorURL, when set, is a connector build to drive instead of
 	// fakem365: connector.rave.microsoft.com and admin.microsoft.com are
 	// mapped to it and no fakem365 starts.
 	ConnectorURL string
-	Logger       *slog.Logger
+	// Listening, when set, is called once the fakes listen and before an
+	// external connector is provisioned: the features' vendor mode routes
+	// the connector's fixed addresses to this world there.
+	Listening func(*World)
+	Logger    *slog.Logger
+	// AdminToken, when set, is required on every fake's /__admin/
+	// (adminapi.Guard, which also refuses foreign Origins and Hosts).
+	AdminToken string
 }
 
 // World is three running fakes.
 type World struct {
 	Clock clock.Adjustable
-	AAD   *fakeaad.Server
-	Snow  *fakesnow.Server
-	M365  *fakem365.Server // nil when driving an external connector
-	Hosts *hostmap.Map
+	// InstanceClock is fakesnow's clock (Clock unless Options said otherwise).
+	InstanceClock clock.Adjustable
+	AAD           *fakeaad.Server
+	Snow          *fakesnow.Server
+	M365          *fakem365.Server // nil when driving an external connector
+	// ConnectorFaults, when driving an external connector, are injected at
+	// the world's gateway in front of it: the app and the harness see the
+	// answer a faulty connector would give, without any fault inside the
+	// build (Induce's m365: faults land here).
+	ConnectorFaults *faults.Set
+	Hosts           *hostmap.Map
 	// Client reaches every party by its real host name.
 	Client *http.Client
 	// Listen URLs of the fakes.
@@ -62,6 +83,9 @@ type World struct {
 	M365Fixture *fakem365.Fixture
 
 	servers []*http.Server
+	// transport is this world's alone: no connection outlives the world
+	// or is shared with another one on a reused port.
+	transport *http.Transport
 	// passwords from the fixture, for inducements signed as a user.
 	aadPasswords, snowPasswords map[string]string
 }
@@ -84,8 +108,13 @@ func Start(opts Options) (*World, error) {
 		}
 		w.Clock = clock.NewManual(start)
 	}
-	w.Client = w.Hosts.Client(nil)
-	transport := &hostmap.Transport{Map: w.Hosts}
+	w.InstanceClock = opts.InstanceClock
+	if w.InstanceClock == nil {
+		w.InstanceClock = w.Clock
+	}
+	w.transport = http.DefaultTransport.(*http.Transport).Clone()
+	w.Client = w.Hosts.Client(w.transport)
+	transport := &hostmap.Transport{Map: w.Hosts, Base: w.transport}
 	log := opts.Logger
 
 	af, err := fakeaad.ParseFixture(&f.AAD)
@@ -115,7 +144,7 @@ func Start(opts Options) (*World, error) {
 			w.snowPasswords[u.UserName] = u.Password
 		}
 	}
-	if w.Snow, err = fakesnow.New(fakesnow.Options{Clock: w.Clock, Transport: transport, Fixture: sf, Logger: log}); err != nil {
+	if w.Snow, err = fakesnow.New(fakesnow.Options{Clock: w.InstanceClock, Transport: transport, Fixture: sf, Logger: log}); err != nil {
 		return nil, err
 	}
 	w.InstanceURL = w.Snow.URL()
@@ -126,15 +155,22 @@ func Start(opts Options) (*World, error) {
 		}
 	}
 
-	serve := func(listen string, h http.Handler, hosts ...string) (string, error) {
+	serve := func(party, listen string, h http.Handler, hosts ...string) (string, error) {
 		if listen == "" {
 			listen = "127.0.0.1:0"
 		}
 		ln, err := net.Listen("tcp", listen)
 		if err != nil {
-			return "", err
+			return "", &ListenError{Party: party, Addr: listen, Err: err}
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		// The binaries' server settings (timeouts, 64 KiB of headers) and
+		// their control-plane guard; the names the fake is mapped under are
+		// its public names.
+		srvLog := log
+		if srvLog == nil {
+			srvLog = slog.New(slog.DiscardHandler)
+		}
+		srv := serve.NewServer(adminapi.Guard{Token: opts.AdminToken, Hosts: hosts}.Wrap(h), srvLog)
 		w.servers = append(w.servers, srv)
 		go func() { _ = srv.Serve(ln) }()
 		u := "http://" + ln.Addr().String()
@@ -145,21 +181,32 @@ func Start(opts Options) (*World, error) {
 		}
 		return u, nil
 	}
-	if w.AADURL, err = serve(opts.AADListen, w.AAD, wellknown.LoginHost, wellknown.GraphHost); err != nil {
+	if w.AADURL, err = serve("fakeaad", opts.AADListen, w.AAD, wellknown.LoginHost, wellknown.GraphHost); err != nil {
 		w.Close()
 		return nil, err
 	}
-	if w.SnowURL, err = serve(opts.SnowListen, w.Snow, w.InstanceHost); err != nil {
+	if w.SnowURL, err = serve("fakesnow", opts.SnowListen, w.Snow, w.InstanceHost); err != nil {
 		w.Close()
 		return nil, err
+	}
+	if opts.Listening != nil {
+		opts.Listening(w)
 	}
 	if w.M365 != nil {
-		if w.M365URL, err = serve(opts.M365Listen, w.M365, wellknown.ConnectorHost, wellknown.AdminHost); err != nil {
+		if w.M365URL, err = serve("fakem365", opts.M365Listen, w.M365, wellknown.ConnectorHost, wellknown.AdminHost); err != nil {
 			w.Close()
 			return nil, err
 		}
 	} else {
-		w.M365URL = strings.TrimRight(opts.ConnectorURL, "/")
+		gateway, err := w.connectorGateway(strings.TrimRight(opts.ConnectorURL, "/"))
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		if w.M365URL, err = serve("connector gateway", "", gateway); err != nil {
+			w.Close()
+			return nil, err
+		}
 		for _, h := range []string{wellknown.ConnectorHost, wellknown.AdminHost} {
 			if err := w.Hosts.Set(h, w.M365URL); err != nil {
 				w.Close()
@@ -178,6 +225,18 @@ func Start(opts Options) (*World, error) {
 	return w, nil
 }
 
+// ListenError says which fake could not listen where.
+type ListenError struct {
+	Party, Addr string
+	Err         error
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("%s cannot listen on %s: %v", e.Party, e.Addr, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
 // Close stops the fakes' listeners and waits for requests in flight.
 func (w *World) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -186,5 +245,6 @@ func (w *World) Close() error {
 	for _, s := range w.servers {
 		errs = append(errs, s.Shutdown(ctx))
 	}
+	w.transport.CloseIdleConnections()
 	return errors.Join(errs...)
 }

@@ -1,7 +1,10 @@
 // Package contracttest checks a running support connector and admin portal
-// against fakem365/CONTRACT.md. `make test` runs it against fakem365; a
-// vendor runs it against their own build (see CONTRACT.md, "Checking your
-// build").
+// against fakem365/CONTRACT.md. `make test` runs it against fakem365, once
+// in process and once as a stranger reached only through its published
+// API; a vendor runs it against their own build (CONTRACT.md, "Checking
+// your build"). It attacks as well as exercises: every check names the
+// contract rule it holds the connector to, so that a failure says what to
+// fix.
 package contracttest
 
 import (
@@ -15,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/m365snow/m365snow/fakeaad"
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
@@ -37,6 +43,10 @@ type Target struct {
 	// AdminEmail is a mail address or UPN of an admin; NonAdminEmail of a
 	// directory user who is none.
 	AdminEmail, NonAdminEmail string
+	// OtherTenant is a second tenant's GUID and OtherAdmin its Global
+	// Administrator, for the cross-tenant checks.
+	OtherTenant string
+	OtherAdmin  Credentials
 	// Outbound is the instance's outbound app; Other another app of the
 	// tenant that may not call the connector.
 	Outbound, Other Credentials
@@ -44,20 +54,25 @@ type Target struct {
 	// inbound apps.
 	RestAPI  string
 	RestUser Credentials
-	// Advance moves the clock the connector and Azure AD read; nil skips
-	// the checks that need time to pass.
-	Advance func(time.Duration)
-	// Clock is the time the stand-ins judge tokens by: the clock the
-	// connector and Azure AD share (nil means the wall clock).
+	// Clock is the time Azure AD issues tokens by, which the stand-ins
+	// judge Azure AD tokens by (nil: the wall clock). The stand-ins'
+	// own tokens age on their own time (StandIn.Advance), so the checks
+	// that need time to pass never need the connector's clock.
 	Clock clock.Clock
 }
 
-// Run checks t against the contract, one subtest per section.
+// Run checks t against the contract, one subtest per section. Subtest
+// names are the check names docs/vendor-mode.md lists.
 func Run(t *testing.T, tg Target) {
 	t.Run("AdminPortalRequiresAnAdministrator", func(t *testing.T) { adminPortal(t, tg) })
+	t.Run("AdminPortalRefusesOtherTenantsAndApps", func(t *testing.T) { adminPortalAttacks(t, tg) })
 	t.Run("ConnectorRefusesBadCallers", func(t *testing.T) { connectorAuth(t, tg) })
+	t.Run("RefusesBadBodies", func(t *testing.T) { badBodies(t, tg) })
 	t.Run("InsightsOnly", func(t *testing.T) { insightsOnly(t, tg) })
+	t.Run("HandshakeRefusesMismatches", func(t *testing.T) { handshakeMismatches(t, tg) })
 	t.Run("BasicAuthInbound", func(t *testing.T) { basicInbound(t, tg) })
+	t.Run("BasicAuthTokensExpire", func(t *testing.T) { basicExpiry(t, tg) })
+	t.Run("PendingCaseLinksAreRetried", func(t *testing.T) { pendingLinks(t, tg) })
 	t.Run("AADAuthInbound", func(t *testing.T) { aadInbound(t, tg) })
 }
 
@@ -71,8 +86,12 @@ func (tg Target) call(t *testing.T, method, u, token string, body any) response 
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = strings.NewReader(string(b))
+		if raw, ok := body.([]byte); ok {
+			rd = strings.NewReader(string(raw))
+		} else {
+			b, _ := json.Marshal(body)
+			rd = strings.NewReader(string(b))
+		}
 	}
 	req, err := http.NewRequest(method, u, rd)
 	if err != nil {
@@ -95,9 +114,9 @@ func (tg Target) call(t *testing.T, method, u, token string, body any) response 
 	return out
 }
 
-func (tg Target) token(t *testing.T, form url.Values) string {
+func (tg Target) token(t *testing.T, tenant string, form url.Values) string {
 	t.Helper()
-	res, err := tg.Client.PostForm(tg.AADURL+"/"+tg.Tenant+"/oauth2/token", form)
+	res, err := tg.Client.PostForm(tg.AADURL+"/"+tenant+"/oauth2/token", form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,18 +130,24 @@ func (tg Target) token(t *testing.T, form url.Values) string {
 	return tok
 }
 
-func (tg Target) userToken(t *testing.T, c Credentials) string {
-	return tg.token(t, url.Values{"grant_type": {"password"}, "client_id": {wellknown.AzureCLIAppID},
+func (tg Target) userTokenIn(t *testing.T, tenant string, c Credentials) string {
+	return tg.token(t, tenant, url.Values{"grant_type": {"password"}, "client_id": {wellknown.AzureCLIAppID},
 		"username": {c.ID}, "password": {c.Secret}, "resource": {wellknown.AdminPortalResource}})
 }
 
-func (tg Target) appToken(t *testing.T, c Credentials, resource string) string {
-	return tg.token(t, url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ID}, "client_secret": {c.Secret}, "resource": {resource}})
+func (tg Target) userToken(t *testing.T, c Credentials) string {
+	return tg.userTokenIn(t, tg.Tenant, c)
 }
 
-func (tg Target) portal() string {
-	return tg.AdminURL + "/api/tenants/" + tg.Tenant + "/supportIntegration"
+func (tg Target) appToken(t *testing.T, c Credentials, resource string) string {
+	return tg.token(t, tg.Tenant, url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ID}, "client_secret": {c.Secret}, "resource": {resource}})
 }
+
+func (tg Target) portalOf(tenant string) string {
+	return tg.AdminURL + "/api/tenants/" + tenant + "/supportIntegration"
+}
+
+func (tg Target) portal() string { return tg.portalOf(tg.Tenant) }
 
 func (tg Target) repo(id string) string { return tg.ConnectorURL + "/api/v1/repositories/" + id }
 
@@ -131,8 +156,64 @@ func wantError(t *testing.T, r response, status int, code string) {
 	e, _ := r.Body["error"].(map[string]any)
 	msg, _ := e["message"].(string)
 	if r.Status != status || e["code"] != code || msg == "" {
-		t.Fatalf("want HTTP %d with error code %s and a message, got %d %s", status, code, r.Status, r.Raw)
+		t.Fatalf("want HTTP %d with error code %s and a message, got %d %s", status, code, r.Status, clip(r.Raw))
 	}
+}
+
+func clip(s string) string {
+	if len(s) > 400 {
+		return s[:400] + "…"
+	}
+	return s
+}
+
+// forge re-signs a genuine Azure AD token with edited claims, using the
+// built-in fakeaad key that signed it (public test material): the result
+// has a signature the connector can verify, so only the edited claim can
+// make it refuse the token.
+func forge(t *testing.T, genuine string, edit func(c map[string]any)) string {
+	t.Helper()
+	parts := strings.Split(genuine, ".")
+	var header, claims map[string]any
+	hb, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	pb, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	if json.Unmarshal(hb, &header) != nil || json.Unmarshal(pb, &claims) != nil {
+		t.Fatalf("Azure AD's token is not a JWT: %s", genuine)
+	}
+	keys, err := fakeaad.BuiltinSigningKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k.KID != header["kid"] {
+			continue
+		}
+		edit(claims)
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims(claims))
+		for h, v := range header {
+			tok.Header[h] = v
+		}
+		s, err := tok.SignedString(k.Private)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	t.Fatalf("Azure AD signed with key %v, which is not a built-in fakeaad key: the forged-token checks need the sandbox's Azure AD (go run ./cmd/fakeaad)", header["kid"])
+	return ""
+}
+
+// issuedAt is Azure AD's time when it issued a token (iat is backdated
+// five minutes, as Entra does).
+func issuedAt(t *testing.T, tok string) time.Time {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	pb, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var c struct {
+		Iat int64 `json:"iat"`
+	}
+	_ = json.Unmarshal(pb, &c)
+	return time.Unix(c.Iat, 0).Add(5 * time.Minute)
 }
 
 // profile saves the Organization profile (internal support tool ServiceNow,
@@ -145,6 +226,23 @@ func (tg Target) profile(t *testing.T, admin string) {
 	}
 }
 
+// fresh deletes a repository a previous run may have left, so that each
+// check starts from "not saved" on a connector that keeps its state.
+func (tg Target) fresh(t *testing.T, admin, id string) {
+	t.Helper()
+	if r := tg.call(t, "DELETE", tg.portal()+"/repositories/"+id, admin, nil); r.Status != 204 && r.Status != 404 {
+		t.Fatalf("DELETE repository %s: want 204 or 404, got %d %s", id, r.Status, r.Raw)
+	}
+}
+
+// saveRepo saves a repository and wants 201 or 200.
+func (tg Target) saveRepo(t *testing.T, admin, id string, body map[string]any) {
+	t.Helper()
+	if r := tg.call(t, "PUT", tg.portal()+"/repositories/"+id, admin, body); r.Status != 201 && r.Status != 200 {
+		t.Fatalf("saving repository %s: %d %s", id, r.Status, r.Raw)
+	}
+}
+
 // standIn serves an instance stand-in on loopback and returns its inbound
 // Endpoint.
 func (tg Target) standIn(t *testing.T, s *StandIn) string {
@@ -154,71 +252,10 @@ func (tg Target) standIn(t *testing.T, s *StandIn) string {
 	return srv.URL + InboundPath
 }
 
-func (tg Target) handshake(t *testing.T, repoID string, body map[string]any) response {
+func (tg Target) handshake(t *testing.T, repoID string, body any) response {
 	t.Helper()
 	tok := tg.appToken(t, tg.Outbound, wellknown.ConnectorResource)
 	return tg.call(t, "POST", tg.repo(repoID)+"/handshake", tok, body)
-}
-
-func adminPortal(t *testing.T, tg Target) {
-	body := map[string]string{"internalSupportTool": "ServiceNow", "applicationId": tg.Outbound.ID}
-	wantError(t, tg.call(t, "PUT", tg.portal(), "", body), 401, "InvalidAuthenticationToken")
-	wantError(t, tg.call(t, "PUT", tg.portal(), tg.userToken(t, tg.NonAdmin), body), 403, "Forbidden")
-	admin := tg.userToken(t, tg.Admin)
-	tg.profile(t, admin)
-	r := tg.call(t, "GET", tg.portal(), admin, nil)
-	if r.Status != 200 || r.Body["applicationId"] != tg.Outbound.ID || r.Body["tenantId"] != tg.Tenant {
-		t.Fatalf("GET supportIntegration: %d %s", r.Status, r.Raw)
-	}
-	wantError(t, tg.call(t, "PUT", tg.portal()+"/repositories/contract-bad", admin, map[string]any{"endpoint": "https://x.example/api", "authenticationType": "Kerberos"}), 400, "BadRequest")
-	r = tg.call(t, "PUT", tg.portal()+"/repositories/contract-portal", admin, map[string]any{"endpoint": "https://dev1.service-now.com" + InboundPath,
-		"authenticationType": "Basic Auth", "clientId": "c", "clientSecret": "never-echoed", "refreshTokenExpiry": 864000, "restUsername": "u", "restUserPassword": "never-echoed"})
-	if r.Status != 201 && r.Status != 200 {
-		t.Fatalf("saving a repository: %d %s", r.Status, r.Raw)
-	}
-	r = tg.call(t, "GET", tg.portal()+"/repositories/contract-portal", admin, nil)
-	if r.Status != 200 || r.Body["clientSecretSet"] != true || strings.Contains(r.Raw, "never-echoed") {
-		t.Fatalf("a saved repository must not echo secrets: %d %s", r.Status, r.Raw)
-	}
-	if r := tg.call(t, "DELETE", tg.portal()+"/repositories/contract-portal", admin, nil); r.Status != 204 {
-		t.Fatalf("DELETE repository: %d %s", r.Status, r.Raw)
-	}
-	wantError(t, tg.call(t, "GET", tg.portal()+"/repositories/contract-portal", admin, nil), 404, "RepositoryNotFound")
-}
-
-func connectorAuth(t *testing.T, tg Target) {
-	admin := tg.userToken(t, tg.Admin)
-	tg.profile(t, admin)
-	endpoint := "https://dev1.service-now.com" + InboundPath
-	r := tg.call(t, "PUT", tg.portal()+"/repositories/contract-auth", admin, map[string]any{"endpoint": endpoint, "authenticationType": "AAD Auth", "clientId": "ignored", "restUsername": "ignored", "restUserPassword": "ignored"})
-	if r.Status/100 != 2 {
-		t.Fatalf("repository: %d %s", r.Status, r.Raw)
-	}
-	good := tg.appToken(t, tg.Outbound, wellknown.ConnectorResource)
-	parts := strings.Split(good, ".")
-	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	parts[1] = base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(payload), `"ver":"1.0"`, `"ver":"1.1"`, 1)))
-	search := map[string]string{"query": "mail does not sync", "incidentNumber": "INC0010001"}
-	for _, c := range []struct {
-		name, token, repo string
-		status            int
-		code              string
-	}{
-		{"no token", "", "contract-auth", 401, "InvalidAuthenticationToken"},
-		{"wrong signature", strings.Join(parts, "."), "contract-auth", 401, "InvalidAuthenticationToken"},
-		{"wrong audience", tg.appToken(t, tg.Outbound, wellknown.GraphResource), "contract-auth", 401, "InvalidAuthenticationToken"},
-		{"wrong appid", tg.appToken(t, tg.Other, wellknown.ConnectorResource), "contract-auth", 403, "ApplicationIdMismatch"},
-		{"unknown repository", good, "contract-nowhere", 404, "RepositoryNotFound"},
-		{"before the handshake", good, "contract-auth", 409, "HandshakeRequired"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			wantError(t, tg.call(t, "POST", tg.repo(c.repo)+"/solutions/search", c.token, search), c.status, c.code)
-		})
-	}
-	if tg.Advance != nil {
-		tg.Advance(66 * time.Minute)
-		wantError(t, tg.call(t, "POST", tg.repo("contract-auth")+"/solutions/search", good, search), 401, "InvalidAuthenticationToken")
-	}
 }
 
 func handshakeBody(tg Target, endpoint, mode, clientID, user string) map[string]any {
@@ -227,105 +264,38 @@ func handshakeBody(tg Target, endpoint, mode, clientID, user string) map[string]
 		"outboundAppId": tg.Outbound.ID, "clientId": clientID, "userName": user, "adminEmail": tg.AdminEmail, "sso": false, "testEnvironment": true}
 }
 
-func insightsOnly(t *testing.T, tg Target) {
-	admin := tg.userToken(t, tg.Admin)
-	tg.profile(t, admin)
-	s := NewStandIn(tg.Client, tg.Clock)
-	endpoint := tg.standIn(t, s)
-	if r := tg.call(t, "PUT", tg.portal()+"/repositories/contract-insights", admin, map[string]any{"endpoint": endpoint, "authenticationType": "AAD Auth",
-		"clientId": "ignored", "restUsername": "ignored", "restUserPassword": "ignored"}); r.Status/100 != 2 {
-		t.Fatalf("the guide's \"ignored\" values must be accepted: %d %s", r.Status, r.Raw)
-	}
-	r := tg.handshake(t, "contract-insights", handshakeBody(tg, endpoint, "none", "", ""))
-	if r.Status != 200 || r.Body["status"] != "connected" || r.Body["inboundMode"] != "none" {
-		t.Fatalf("handshake: %d %s", r.Status, r.Raw)
-	}
-	tok := tg.appToken(t, tg.Outbound, wellknown.ConnectorResource)
-	r = tg.call(t, "POST", tg.repo("contract-insights")+"/solutions/search", tok, map[string]string{"query": "Outlook mail does not sync", "incidentNumber": "INC0010001"})
-	sols, ok := r.Body["solutions"].([]any)
-	if r.Status != 200 || !ok {
-		t.Fatalf("solutions/search: %d %s", r.Status, r.Raw)
-	}
-	for _, s := range sols {
-		sol, _ := s.(map[string]any)
-		for _, k := range []string{"id", "title", "summary", "url"} {
-			if v, _ := sol[k].(string); v == "" {
-				t.Fatalf("a solution lacks %s: %v", k, sol)
-			}
-		}
-	}
-	wantError(t, tg.call(t, "POST", tg.repo("contract-insights")+"/solutions/search", tok, map[string]string{"query": ""}), 400, "BadRequest")
-	r = tg.call(t, "GET", tg.repo("contract-insights")+"/servicehealth/incidents", tok, nil)
-	if _, ok := r.Body["incidents"].([]any); r.Status != 200 || !ok {
-		t.Fatalf("servicehealth/incidents: %d %s", r.Status, r.Raw)
-	}
-	wantError(t, tg.call(t, "POST", tg.repo("contract-insights")+"/cases", tok, map[string]any{"incidentNumber": "INC0010001", "title": "x", "contactEmail": tg.AdminEmail}), 409, "InboundNotConfigured")
-	if n := s.Count(""); n != 0 {
-		t.Fatalf("Insights only: the connector called the instance %d times: %v", n, s.Requests())
-	}
-}
-
-func basicInbound(t *testing.T, tg Target) {
-	admin := tg.userToken(t, tg.Admin)
-	tg.profile(t, admin)
+// basicStandIn is an instance with the Basic Auth inbound values the
+// checks save.
+func (tg Target) basicStandIn(t *testing.T) (*StandIn, string) {
 	s := NewStandIn(tg.Client, tg.Clock)
 	s.ClientID, s.ClientSecret, s.UserName, s.Password = "0c4f5a6b7d8e9f0a1b2c3d4e5f6a7b8c", "inbound-secret", "m365.integration", "integration-pw"
-	endpoint := tg.standIn(t, s)
-	if r := tg.call(t, "PUT", tg.portal()+"/repositories/contract-basic", admin, map[string]any{"endpoint": endpoint, "authenticationType": "Basic Auth",
-		"clientId": s.ClientID, "clientSecret": s.ClientSecret, "refreshTokenExpiry": 864000, "restUsername": s.UserName, "restUserPassword": s.Password}); r.Status/100 != 2 {
-		t.Fatalf("repository: %d %s", r.Status, r.Raw)
-	}
-	s.Set(func(s *StandIn) { s.Password = "changed" })
-	wantError(t, tg.handshake(t, "contract-basic", handshakeBody(tg, endpoint, "basic", s.ClientID, s.UserName)), 422, "InboundTestFailed")
-	s.Set(func(s *StandIn) { s.Password = "integration-pw" })
-	if r := tg.handshake(t, "contract-basic", handshakeBody(tg, endpoint, "basic", s.ClientID, s.UserName)); r.Status != 200 {
-		t.Fatalf("handshake: %d %s", r.Status, r.Raw)
-	}
-	if s.Count("POST /oauth_token.do password") == 0 || s.Count("GET "+InboundPath+"/ping") != 1 {
-		t.Fatalf("the handshake must test inbound with the password grant and GET /ping: %v", s.Requests())
-	}
-	tok := tg.appToken(t, tg.Outbound, wellknown.ConnectorResource)
-	wantError(t, tg.call(t, "POST", tg.repo("contract-basic")+"/cases", tok, map[string]any{"incidentNumber": "INC0010001", "title": "x", "contactEmail": tg.NonAdminEmail}), 403, "ContactNotAdmin")
-	r := tg.call(t, "POST", tg.repo("contract-basic")+"/cases", tok, map[string]any{"incidentNumber": "INC0010001", "title": "Mail does not sync",
-		"description": "since Monday", "contactEmail": tg.AdminEmail, "testEnvironment": true})
-	n, _ := r.Body["caseNumber"].(string)
-	if r.Status != 201 || n == "" {
-		t.Fatalf("POST cases: %d %s", r.Status, r.Raw)
-	}
-	if link := s.Link(n); link == nil || link["incidentNumber"] != "INC0010001" || link["caseNumber"] != n {
-		t.Fatalf("case %s was not linked with PUT %s/cases/%s: %v", n, InboundPath, n, s.Requests())
-	}
-	if r := tg.call(t, "PATCH", tg.repo("contract-basic")+"/cases/"+n, tok, map[string]any{"details": map[string]string{"severity": "B"}}); r.Status != 200 {
-		t.Fatalf("PATCH case: %d %s", r.Status, r.Raw)
-	}
-	wantError(t, tg.call(t, "PATCH", tg.repo("contract-basic")+"/cases/0000000000", tok, map[string]any{"status": "Closed"}), 404, "CaseNotFound")
-	if tg.Advance != nil {
-		tg.Advance(31 * time.Minute)
-		tok = tg.appToken(t, tg.Outbound, wellknown.ConnectorResource)
-		if r := tg.call(t, "POST", tg.repo("contract-basic")+"/cases", tok, map[string]any{"incidentNumber": "INC0010002", "title": "y", "contactEmail": tg.AdminEmail}); r.Status != 201 {
-			t.Fatalf("case after the access token expired: %d %s", r.Status, r.Raw)
-		}
-		if s.Count("POST /oauth_token.do refresh_token") == 0 {
-			t.Fatalf("an expired access token must be refreshed: %v", s.Requests())
-		}
-	}
+	s.RefreshLifespan = 864000 * time.Second
+	return s, tg.standIn(t, s)
 }
 
-func aadInbound(t *testing.T, tg Target) {
-	admin := tg.userToken(t, tg.Admin)
+func basicRepo(s *StandIn, endpoint string) map[string]any {
+	return map[string]any{"endpoint": endpoint, "authenticationType": "Basic Auth", "clientId": s.ClientID, "clientSecret": s.ClientSecret,
+		"refreshTokenExpiry": 864000, "restUsername": s.UserName, "restUserPassword": s.Password}
+}
+
+// connectedBasic saves a Basic Auth repository on a fresh stand-in and
+// completes its handshake.
+func (tg Target) connectedBasic(t *testing.T, admin, id string) (*StandIn, string) {
+	t.Helper()
 	tg.profile(t, admin)
-	s := NewStandIn(tg.Client, tg.Clock)
-	s.AAD, s.RestAPI, s.RestUser = true, tg.RestAPI, tg.RestUser.ID
-	s.MetadataURL = tg.AADURL + "/" + tg.Tenant + "/.well-known/openid-configuration"
-	endpoint := tg.standIn(t, s)
-	if r := tg.call(t, "PUT", tg.portal()+"/repositories/contract-aad", admin, map[string]any{"endpoint": endpoint, "authenticationType": "AAD Auth",
-		"clientId": tg.RestAPI, "restUsername": tg.RestUser.ID, "restUserPassword": tg.RestUser.Secret}); r.Status/100 != 2 {
-		t.Fatalf("repository: %d %s", r.Status, r.Raw)
-	}
-	if r := tg.handshake(t, "contract-aad", handshakeBody(tg, endpoint, "aad", tg.RestAPI, tg.RestUser.ID)); r.Status != 200 {
+	tg.fresh(t, admin, id)
+	s, endpoint := tg.basicStandIn(t)
+	tg.saveRepo(t, admin, id, basicRepo(s, endpoint))
+	if r := tg.handshake(t, id, handshakeBody(tg, endpoint, "basic", s.ClientID, s.UserName)); r.Status != 200 {
 		t.Fatalf("handshake: %d %s", r.Status, r.Raw)
 	}
-	if s.Count("GET "+InboundPath+"/ping") != 1 || s.Count("POST /oauth_token.do") != 0 {
-		t.Fatalf("AAD Auth: GET /ping with an Azure AD token, never /oauth_token.do: %v", s.Requests())
-	}
+	return s, endpoint
+}
+
+// openCase opens a case and returns its number.
+func (tg Target) openCase(t *testing.T, repoID, incident string) response {
+	t.Helper()
+	tok := tg.appToken(t, tg.Outbound, wellknown.ConnectorResource)
+	return tg.call(t, "POST", tg.repo(repoID)+"/cases", tok, map[string]any{"incidentNumber": incident, "title": "Mail does not sync",
+		"description": "since Monday", "contactEmail": tg.AdminEmail, "testEnvironment": true})
 }

@@ -30,13 +30,23 @@ type StandIn struct {
 	AAD                            bool
 	MetadataURL, RestAPI, RestUser string
 
+	// RefreshLifespan is how long a refresh token lives on the stand-in
+	// (the instance's OAuth entity "Refresh Token Lifespan"); zero means
+	// for ever.
+	RefreshLifespan time.Duration
+
 	keys  *oidckeys.Source
 	clock clock.Clock
+	// ahead is how far the stand-in's own time runs ahead of clock: the
+	// instance's tokens age by it (Advance), whatever the connector's
+	// clock says — as a real instance's tokens do.
+	ahead time.Duration
 
 	mu            sync.Mutex
 	requests      []string
 	tokens        map[string]time.Time
 	refresh       string
+	refreshAt     time.Time
 	RefuseRefresh bool // answer refresh grants with 401
 	RefuseLinks   bool // answer PUT /cases/{n} with 403
 	links         map[string]map[string]any
@@ -80,6 +90,17 @@ func (s *StandIn) Link(n string) map[string]any {
 	defer s.mu.Unlock()
 	return s.links[n]
 }
+
+// Advance moves the stand-in's own time: the access and refresh tokens it
+// issued age by d.
+func (s *StandIn) Advance(d time.Duration) {
+	s.mu.Lock()
+	s.ahead += d
+	s.mu.Unlock()
+}
+
+// nowLocked is the stand-in's time; s.mu is held.
+func (s *StandIn) nowLocked() time.Time { return s.clock.Now().Add(s.ahead) }
 
 // RevokeTokens forgets every token the stand-in issued.
 func (s *StandIn) RevokeTokens() {
@@ -151,12 +172,13 @@ func (s *StandIn) authorized(r *http.Request) bool {
 	s.mu.Lock()
 	aad := s.AAD
 	exp, known := s.tokens[tok]
+	now := s.nowLocked()
 	s.mu.Unlock()
 	if aad {
-		claims, err := s.keys.Verify(r.Context(), tok, oidckeys.Expect{MetadataURL: s.MetadataURL, Audiences: []string{s.RestAPI}, Skew: 5 * time.Minute})
+		claims, err := s.keys.Verify(r.Context(), tok, oidckeys.Expect{MetadataURL: s.MetadataURL, Audiences: []string{s.RestAPI}, Skew: oidckeys.DefaultSkew})
 		return err == nil && claims["appid"] == s.RestUser
 	}
-	return known && s.clock.Now().Before(exp)
+	return known && now.Before(exp)
 }
 
 func (s *StandIn) token(w http.ResponseWriter, r *http.Request) {
@@ -177,9 +199,10 @@ func (s *StandIn) token(w http.ResponseWriter, r *http.Request) {
 			refuse()
 			return
 		}
-		s.refresh = randomToken()
+		s.refresh, s.refreshAt = randomToken(), s.nowLocked()
 	case "refresh_token":
-		if s.RefuseRefresh || f.Get("refresh_token") != s.refresh {
+		expired := s.RefreshLifespan > 0 && !s.nowLocked().Before(s.refreshAt.Add(s.RefreshLifespan))
+		if s.RefuseRefresh || expired || f.Get("refresh_token") != s.refresh {
 			refuse()
 			return
 		}
@@ -188,6 +211,6 @@ func (s *StandIn) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := randomToken()
-	s.tokens[tok] = s.clock.Now().Add(30 * time.Minute)
+	s.tokens[tok] = s.nowLocked().Add(30 * time.Minute)
 	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "refresh_token": s.refresh, "scope": "useraccount", "token_type": "Bearer", "expires_in": 1799})
 }

@@ -1,0 +1,123 @@
+// Package examples holds the CI files a vendor copies (GitHub Actions,
+// GitLab CI) and the test that runs what they run: `make vendor-check`
+// against a connector in a separate process.
+package examples
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMakeVendorCheckJudgesAStranger builds fakem365, starts it as a
+// stranger connector in its own process (fresh state, wall-clock time,
+// host names mapped to the ports vendor-check serves Azure AD and the
+// instance on), and runs `make vendor-check` against it as a vendor's CI
+// does: the contract test and the suite must pass and leave Cucumber JSON
+// and JUnit reports, and the run must end with its run/skipped line.
+func TestMakeVendorCheckJudgesAStranger(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds a binary and runs make vendor-check (two go test runs) in separate processes")
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed: `make vendor-check` cannot be run")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "fakem365")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/fakem365").CombinedOutput(); err != nil {
+		t.Fatalf("building fakem365: %v\n%s", err, out)
+	}
+	conn, aad, snow := freePort(t), freePort(t), freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	logPath := filepath.Join(t.TempDir(), "connector.log")
+	connLog, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := exec.CommandContext(ctx, bin, "--listen", conn, "--fixture", "fresh",
+		"--map-host", "login.microsoftonline.com="+aad, "--map-host", "graph.microsoft.com="+aad,
+		"--map-host", "dev12345.service-now.com="+snow)
+	stranger.Stdout, stranger.Stderr = connLog, connLog
+	if err := stranger.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Stop the connector first, then wait for it (cleanups run last in,
+	// first out, after any t.Fatal).
+	t.Cleanup(func() { _ = stranger.Wait(); connLog.Close() })
+	t.Cleanup(cancel)
+	readLog := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	waitHealthy(t, "http://"+conn+"/healthz", readLog)
+
+	reports := t.TempDir()
+	cmd := exec.Command("make", "-s", "vendor-check", "CONNECTOR_URL=http://"+conn, "AAD_LISTEN="+aad, "SNOW_LISTEN="+snow, "VENDOR_REPORTS="+reports)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CI=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make vendor-check failed: %v\n%s\nconnector log:\n%s", err, tail(out), readLog())
+	}
+	for _, want := range []string{"--- PASS: TestVendorConnector", "83 run, 5 skipped", "--- PASS: TestFeatures"} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("make vendor-check's output lacks %q:\n%s", want, tail(out))
+		}
+	}
+	for _, f := range []string{"cucumber.json", "junit.xml"} {
+		b, err := os.ReadFile(filepath.Join(reports, f))
+		if err != nil || len(b) == 0 {
+			t.Errorf("report %s: %v (%d bytes)", f, err, len(b))
+		}
+		// godog's JUnit marks a skipped step as an error of type
+		// "skipped"; the reason travels in the Cucumber JSON.
+		if f == "junit.xml" && (!bytes.Contains(b, []byte(`type="skipped"`)) || bytes.Contains(b, []byte("<failure"))) {
+			t.Errorf("junit.xml does not report the skipped scenarios as skipped (and nothing as failed)")
+		}
+		// Attachments are base64 in Cucumber JSON; the 24-byte prefix
+		// encodes to the same 32 characters whatever follows.
+		if reason := base64.StdEncoding.EncodeToString([]byte("skipped in vendor mode: ")); f == "cucumber.json" && !bytes.Contains(b, []byte(reason)) {
+			t.Errorf("cucumber.json does not carry the reason for skipping")
+		}
+	}
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitHealthy(t *testing.T, url string, log func() string) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond) // polling another process's start-up, not a test's clock
+	}
+	t.Fatalf("the stranger connector did not answer %s:\n%s", url, log())
+}
+
+func tail(b []byte) string {
+	lines := strings.Split(string(b), "\n")
+	if len(lines) > 80 {
+		lines = lines[len(lines)-80:]
+	}
+	return fmt.Sprint(strings.Join(lines, "\n"))
+}
