@@ -139,3 +139,31 @@ func TestOIDCClockSkewAndCacheLifespan(t *testing.T) {
 		t.Fatalf("after the 1 h lifespan: %d, %d discovery fetches (was %d), want one more", code, discoveries(), before)
 	}
 }
+
+// TestOIDCEmptyUserClaim: an empty user claim names no user; it is reported
+// as missing rather than looked up (an empty value would match a user whose
+// field is blank).
+func TestOIDCEmptyUserClaim(t *testing.T) {
+	e := newOIDCEnv(t)
+	base, kid := claimsOf(t, e.aadToken(t))
+	_, key := signingKey(t)
+	for _, v := range []any{"", 42} {
+		c := jwt.MapClaims{}
+		for k, val := range base {
+			c[k] = val
+		}
+		c["appid"] = v
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+		tok.Header["kid"] = kid
+		raw, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, _ := e.get(t, raw); code != 401 {
+			t.Fatalf("appid %v: %d", v, code)
+		}
+		if got := e.lastOIDCLog(t); got != `OIDC token verification failed: user claim "appId" is missing from the token (entity contoso_application_inbound_api)` {
+			t.Errorf("appid %v: log %q", v, got)
+		}
+	}
+}
