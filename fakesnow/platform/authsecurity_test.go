@@ -459,6 +459,15 @@ func TestClientAuthenticationSchemes(t *testing.T) {
 		t.Fatalf("client_secret_basic: %d %s", r.status, r.raw)
 	}
 	wantTokenError(t, e, post(inboundClient, "guess", form), "invalid_client: wrong client secret for OAuth client m365_inbound")
+	// RFC 6749 §2.3 forbids sending both; when a client does, the fake
+	// takes the body's client_id and client_secret and ignores the header.
+	both := url.Values{"client_id": {inboundClient}, "client_secret": {"inbound-secret"}}
+	for k, v := range form {
+		both[k] = v
+	}
+	if r := post("someone-else", "wrong", both); r.status != 200 {
+		t.Fatalf("body credentials beside a Basic header: %d %s", r.status, r.raw)
+	}
 	wantTokenError(t, e, e.form(t, "/oauth_token.do", url.Values{"grant_type": {"password"}, "username": {"beth.anglin"}, "password": {"beth.anglin-pw"}}),
 		"invalid_client: client_id is missing")
 	req, _ := http.NewRequest("GET", e.ts.URL+"/oauth_token.do", nil)
