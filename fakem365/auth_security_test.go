@@ -146,27 +146,7 @@ func TestTokenCheckMutantsSkipOnlyTheirCheck(t *testing.T) {
 	query := map[string]string{"query": "outlook mail not syncing", "incidentNumber": "INC0010001"}
 	for _, m := range []fakem365.Mutant{fakem365.MutantNoAudienceCheck, fakem365.MutantNoIssuerCheck, fakem365.MutantNoSignatureCheck} {
 		t.Run(string(m), func(t *testing.T) {
-			e := newEnv(t)
-			world, err := fixture.Load(os.DirFS("testdata"), "world")
-			if err != nil {
-				t.Fatal(err)
-			}
-			mf, err := fakem365.ParseFixture(&world.M365)
-			if err != nil {
-				t.Fatal(err)
-			}
-			broken, err := fakem365.New(fakem365.Options{Clock: e.clock, Transport: &hostmap.Transport{Map: e.hosts}, Fixture: mf, Mutant: m})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ts := httptest.NewServer(broken)
-			t.Cleanup(ts.Close)
-			for _, host := range []string{"connector.rave.microsoft.com", "admin.microsoft.com"} {
-				if err := e.hosts.Set(host, ts.URL); err != nil {
-					t.Fatal(err)
-				}
-			}
-			e.integrate(t, "Basic Auth")
+			e := mutantEnv(t, m)
 			good := e.appToken(t, contoso, outbound, "outbound-secret", wellknown.ConnectorResource)
 			parts := strings.Split(good, ".")
 			payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
@@ -187,4 +167,43 @@ func TestTokenCheckMutantsSkipOnlyTheirCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnknownRepositoryMutant: the 403-for-unknown-repository mutant answers
+// 403 only where the reference connector answers 404, never for a saved
+// repository.
+func TestUnknownRepositoryMutant(t *testing.T) {
+	e := mutantEnv(t, fakem365.MutantForbiddenUnknownRepository)
+	tok := e.appToken(t, contoso, outbound, "outbound-secret", wellknown.ConnectorResource)
+	query := map[string]string{"query": "outlook mail not syncing", "incidentNumber": "INC0010001"}
+	wantAPIError(t, e.do(t, "POST", connector("elsewhere")+"/solutions/search", tok, query), 403, "Forbidden", `Repository "elsewhere" is not yours.`)
+	wantAPIError(t, e.do(t, "POST", connector("contoso-snow")+"/solutions/search", tok, query), 409, "HandshakeRequired", "final Setup step")
+}
+
+// mutantEnv is newEnv with the connector and admin portal served by the
+// mutant m, integrated in Basic Auth mode.
+func mutantEnv(t *testing.T, m fakem365.Mutant) *env {
+	t.Helper()
+	e := newEnv(t)
+	world, err := fixture.Load(os.DirFS("testdata"), "world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf, err := fakem365.ParseFixture(&world.M365)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken, err := fakem365.New(fakem365.Options{Clock: e.clock, Transport: &hostmap.Transport{Map: e.hosts}, Fixture: mf, Mutant: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(broken)
+	t.Cleanup(ts.Close)
+	for _, host := range []string{"connector.rave.microsoft.com", "admin.microsoft.com"} {
+		if err := e.hosts.Set(host, ts.URL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.integrate(t, "Basic Auth")
+	return e
 }
