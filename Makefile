@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: test features vendor-check sandbox compose compose-smoke build bench fmt fmt-check vet clean help mutate
+.PHONY: test features vendor-check sandbox compose compose-smoke build bench soak fmt fmt-check vet clean help mutate
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -11,9 +11,9 @@ help: ## list targets
 test: fmt-check vet ## gofmt check, go vet, and every test with the race detector
 	$(GO) test -race -count=1 $(PKGS)
 
-features: ## the conformance suite: pretty output, Cucumber JSON and JUnit XML in reports/ (TAGS=@aad to pick)
+features: ## the conformance suite: pretty output, Cucumber JSON, JUnit XML and an HTML page in reports/ (TAGS=@aad to pick)
 	cd features && $(GO) test -count=1 -run '^TestFeatures$$' \
-		-godog.format=pretty,cucumber:$(CURDIR)/reports/cucumber.json,junit:$(CURDIR)/reports/junit.xml \
+		-godog.format=pretty,cucumber:$(CURDIR)/reports/cucumber.json,junit:$(CURDIR)/reports/junit.xml,html:$(CURDIR)/reports/report.html \
 		$(if $(TAGS),-godog.tags='$(TAGS)')
 
 CONNECTOR_URL  ?=
@@ -45,6 +45,9 @@ compose-smoke: ## image, services, health and a round trip through the published
 
 build: ## static binaries in bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/ ./cmd/...
+
+soak: ## bounded mixed load across the three fakes on loopback, then an adversarial user (SOAK_DURATION=60s; docs/benchmarks.md)
+	$(GO) run ./cmd/soak --duration $(or $(SOAK_DURATION),60s)
 
 mutate: ## mutation testing of the security core, gremlins v0.6.0, one package at a time (slow: docs/testing.md; MUTATE_PKGS= to pick)
 	bash scripts/mutate.sh

@@ -26,6 +26,7 @@ import (
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/faults"
 	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/journal"
 )
 
 // Options configure a Server.
@@ -38,7 +39,11 @@ type Options struct {
 	// Transport carries outbound calls; give it a host-mapping transport.
 	Transport http.RoundTripper
 	Fixture   *Fixture
-	Logger    *slog.Logger
+	// Logger receives one line per request after it is answered.
+	Logger *slog.Logger
+	// Journal records the requests the server answers (served as
+	// /__admin/requests); nil records none.
+	Journal *journal.Journal
 }
 
 // Server is a fake ServiceNow instance. It is safe for concurrent use.
@@ -47,9 +52,10 @@ type Server struct {
 	faults  *faults.Set
 	handler http.Handler
 
-	mu   sync.RWMutex
-	inst *platform.Instance
-	app  *m365app.App // nil until the app is installed
+	mu      sync.RWMutex
+	linkURL string // SetLinkURL
+	inst    *platform.Instance
+	app     *m365app.App // nil until the app is installed
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -67,10 +73,10 @@ func New(opts Options) (*Server, error) {
 	}
 	s.inst, s.app = inst, app
 	r := mux.NewRouter()
-	admin := adminapi.Mount(r, adminapi.Config{Service: "fakesnow", Target: s, Faults: s.faults, Clock: opts.Clock})
+	admin := adminapi.Mount(r, adminapi.Config{Service: "fakesnow", Target: s, Faults: s.faults, Clock: opts.Clock, Journal: opts.Journal})
 	admin.HandleFunc("/app/install", s.adminInstall).Methods(http.MethodPost)
 	r.PathPrefix("/").Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.Instance().ServeHTTP(w, r) }))
-	s.handler = s.faults.Middleware(r)
+	s.handler = journal.Middleware(s.faults.Middleware(r), journal.Config{Party: "fakesnow", Journal: opts.Journal, Logger: opts.Logger, Clock: opts.Clock})
 	return s, nil
 }
 
@@ -184,6 +190,17 @@ func writeAdminJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// SetLinkURL makes the links the instance hands out (Link, Location,
+// reference and download links) name u instead of the instance URL, now and
+// after every reset or import. The sandbox sets its listen URL, so that a
+// client outside the fakes' host mapping can follow every link.
+func (s *Server) SetLinkURL(u string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.linkURL = u
+	s.inst.SetLinkURL(u)
+}
+
 // Reset rebuilds the instance from the fixture it started with.
 func (s *Server) Reset() error {
 	inst, app, err := s.build(s.opts.Fixture)
@@ -193,6 +210,9 @@ func (s *Server) Reset() error {
 	s.faults.Clear()
 	s.mu.Lock()
 	s.inst, s.app = inst, app
+	if s.linkURL != "" {
+		inst.SetLinkURL(s.linkURL) // under s.mu: no SetLinkURL in between
+	}
 	s.mu.Unlock()
 	return nil
 }
@@ -233,6 +253,9 @@ func (s *Server) ImportState(b []byte) error {
 	}
 	s.mu.Lock()
 	s.inst, s.app = inst, app
+	if s.linkURL != "" {
+		inst.SetLinkURL(s.linkURL) // under s.mu: no SetLinkURL in between
+	}
 	s.mu.Unlock()
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/faults"
+	"github.com/m365snow/m365snow/internal/journal"
 )
 
 // Target is what a fake exposes to its control plane.
@@ -34,9 +35,18 @@ type Config struct {
 	Target  Target
 	Faults  *faults.Set
 	Clock   clock.Clock // moved by POST /__admin/clock when it is Adjustable
+	// Journal is served as /__admin/requests (internal/journal); nil
+	// answers an empty journal marked requestJournalDisabled.
+	Journal *journal.Journal
 }
 
-const maxBody = 10 << 20
+// maxBody bounds a state import; maxJSONBody the small JSON bodies of the
+// other calls (a fault or a clock move is a few hundred bytes), so that no
+// control call decodes megabytes.
+const (
+	maxBody     = 10 << 20
+	maxJSONBody = 64 << 10
+)
 
 // Mount adds /healthz and the /__admin/ routes to r and returns the
 // /__admin subrouter, to which a fake adds routes of its own.
@@ -81,7 +91,7 @@ func Mount(r *mux.Router, c Config) *mux.Router {
 	}).Methods(http.MethodGet)
 	a.HandleFunc("/faults", func(w http.ResponseWriter, r *http.Request) {
 		var f faults.Fault
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&f); err != nil {
 			writeErr(w, http.StatusBadRequest, fmt.Errorf("fault body: %w", err))
@@ -106,6 +116,10 @@ func Mount(r *mux.Router, c Config) *mux.Router {
 		w.WriteHeader(http.StatusNoContent)
 	}).Methods(http.MethodDelete)
 
+	a.HandleFunc("/requests", c.Journal.ServeList).Methods(http.MethodGet)
+	a.HandleFunc("/requests/count", c.Journal.ServeCount).Methods(http.MethodGet)
+	a.HandleFunc("/requests", c.Journal.ServeClear).Methods(http.MethodDelete)
+
 	a.HandleFunc("/clock", func(w http.ResponseWriter, _ *http.Request) {
 		writeClock(w, c.Clock)
 	}).Methods(http.MethodGet)
@@ -119,7 +133,7 @@ func Mount(r *mux.Router, c Config) *mux.Router {
 			Advance string `json:"advance"`
 			Now     string `json:"now"`
 		}
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
 			writeErr(w, http.StatusBadRequest, fmt.Errorf("clock body: %w", err))
