@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -13,6 +14,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/m365snow/m365snow/fakeaad"
+	"github.com/m365snow/m365snow/fakem365"
+	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/hostmap"
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
 
@@ -132,4 +136,74 @@ func (e *env) raw(t *testing.T, method, rawURL, authorization string, body any) 
 	out := resp{status: res.StatusCode, raw: string(all)}
 	_ = json.Unmarshal(all, &out.body)
 	return out
+}
+
+// TestTokenCheckMutantsSkipOnlyTheirCheck: the deliberately broken
+// connectors that prove the vendor-mode suite's power (mutant.go) must be
+// broken in exactly one way: each accepts the token its missing check
+// would refuse, and still refuses a token another check catches.
+func TestTokenCheckMutantsSkipOnlyTheirCheck(t *testing.T) {
+	query := map[string]string{"query": "outlook mail not syncing", "incidentNumber": "INC0010001"}
+	for _, m := range []fakem365.Mutant{fakem365.MutantNoAudienceCheck, fakem365.MutantNoIssuerCheck, fakem365.MutantNoSignatureCheck} {
+		t.Run(string(m), func(t *testing.T) {
+			e := mutantEnv(t, m)
+			good := e.appToken(t, contoso, outbound, "outbound-secret", wellknown.ConnectorResource)
+			parts := strings.Split(good, ".")
+			payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+			parts[1] = base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(payload), `"ver":"1.0"`, `"ver":"9.9"`, 1)))
+			bad := map[fakem365.Mutant]string{
+				fakem365.MutantNoAudienceCheck:  e.appToken(t, contoso, outbound, "outbound-secret", wellknown.GraphResource),
+				fakem365.MutantNoIssuerCheck:    resign(t, good, func(c jwt.MapClaims) { c["iss"] = "https://sts.windows.net/" + fabrikam + "/" }),
+				fakem365.MutantNoSignatureCheck: strings.Join(parts, "."),
+			}
+			for other, tok := range bad {
+				r := e.do(t, "POST", connector("contoso-snow")+"/solutions/search", tok, query)
+				if other == m {
+					// Past authentication, the repository still waits for its handshake.
+					wantAPIError(t, r, 409, "HandshakeRequired", "final Setup step")
+					continue
+				}
+				wantAPIError(t, r, 401, "InvalidAuthenticationToken", "Token validation failed")
+			}
+		})
+	}
+}
+
+// TestUnknownRepositoryMutant: the 403-for-unknown-repository mutant answers
+// 403 only where the reference connector answers 404, never for a saved
+// repository.
+func TestUnknownRepositoryMutant(t *testing.T) {
+	e := mutantEnv(t, fakem365.MutantForbiddenUnknownRepository)
+	tok := e.appToken(t, contoso, outbound, "outbound-secret", wellknown.ConnectorResource)
+	query := map[string]string{"query": "outlook mail not syncing", "incidentNumber": "INC0010001"}
+	wantAPIError(t, e.do(t, "POST", connector("elsewhere")+"/solutions/search", tok, query), 403, "Forbidden", `Repository "elsewhere" is not yours.`)
+	wantAPIError(t, e.do(t, "POST", connector("contoso-snow")+"/solutions/search", tok, query), 409, "HandshakeRequired", "final Setup step")
+}
+
+// mutantEnv is newEnv with the connector and admin portal served by the
+// mutant m, integrated in Basic Auth mode.
+func mutantEnv(t *testing.T, m fakem365.Mutant) *env {
+	t.Helper()
+	e := newEnv(t)
+	world, err := fixture.Load(os.DirFS("testdata"), "world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf, err := fakem365.ParseFixture(&world.M365)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken, err := fakem365.New(fakem365.Options{Clock: e.clock, Transport: &hostmap.Transport{Map: e.hosts}, Fixture: mf, Mutant: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(broken)
+	t.Cleanup(ts.Close)
+	for _, host := range []string{"connector.rave.microsoft.com", "admin.microsoft.com"} {
+		if err := e.hosts.Set(host, ts.URL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.integrate(t, "Basic Auth")
+	return e
 }

@@ -142,9 +142,10 @@ func TestRefreshTokenIsNotABearerToken(t *testing.T) {
 // out (SND-USER, SND-OAUTHREQ, reference §4.1). A token issued, or a session
 // opened, before the change stops working at once.
 func TestSignedInUserLockedOrDeactivated(t *testing.T) {
-	for _, c := range []struct{ name, change string }{
-		{"locked out", `{"locked_out":"true"}`},
-		{"deactivated", `{"active":"false"}`},
+	for _, c := range []struct{ name, change, sessionLog string }{
+		// Locking kills the session itself (TestLockingKillsSessions).
+		{"locked out", `{"locked_out":"true"}`, "Session cookie does not name a live session"},
+		{"deactivated", `{"active":"false"}`, "User beth.anglin is inactive or locked out"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t)
@@ -158,8 +159,12 @@ func TestSignedInUserLockedOrDeactivated(t *testing.T) {
 			e.setUser(t, "beth.anglin", c.change)
 			for _, auth := range []string{"bearer:" + tok["access_token"].(string), "cookie:" + sid} {
 				wantUnauthenticated(t, e.call(t, "GET", "/api/now/table/incident", auth, ""))
-				if got := e.lastLog(t, "Authentication"); got != "User beth.anglin is inactive or locked out" {
-					t.Errorf("%s: system log %q", auth[:6], got)
+				want := "User beth.anglin is inactive or locked out"
+				if strings.HasPrefix(auth, "cookie:") {
+					want = c.sessionLog
+				}
+				if got := e.lastLog(t, "Authentication"); got != want {
+					t.Errorf("%s: system log %q, want %q", auth[:6], got, want)
 				}
 			}
 			// The refresh grant refuses the user too (RFC 6749 §6: the
@@ -454,6 +459,15 @@ func TestClientAuthenticationSchemes(t *testing.T) {
 		t.Fatalf("client_secret_basic: %d %s", r.status, r.raw)
 	}
 	wantTokenError(t, e, post(inboundClient, "guess", form), "invalid_client: wrong client secret for OAuth client m365_inbound")
+	// RFC 6749 §2.3 forbids sending both; when a client does, the fake
+	// takes the body's client_id and client_secret and ignores the header.
+	both := url.Values{"client_id": {inboundClient}, "client_secret": {"inbound-secret"}}
+	for k, v := range form {
+		both[k] = v
+	}
+	if r := post("someone-else", "wrong", both); r.status != 200 {
+		t.Fatalf("body credentials beside a Basic header: %d %s", r.status, r.raw)
+	}
 	wantTokenError(t, e, e.form(t, "/oauth_token.do", url.Values{"grant_type": {"password"}, "username": {"beth.anglin"}, "password": {"beth.anglin-pw"}}),
 		"invalid_client: client_id is missing")
 	req, _ := http.NewRequest("GET", e.ts.URL+"/oauth_token.do", nil)
@@ -522,5 +536,25 @@ func TestAppGet(t *testing.T) {
 	acme, _ := e.inst.App("x_acme_app", admin)
 	if _, err := acme.Get("oauth_entity", ent["sys_id"]); !IsAccessError(err) {
 		t.Fatalf("Get without a privilege: %v", err)
+	}
+}
+
+// TestLockingKillsSessions: sys_user "Locked out" "locks the user out and
+// kills sessions" (SND-USER, reference §4.1). Unlocking lets the user sign
+// in again; it does not bring the killed session back.
+func TestLockingKillsSessions(t *testing.T) {
+	e := newEnv(t)
+	sid, other := e.sessionFor(t, "beth.anglin"), e.sessionFor(t, "david.miller")
+	e.setUser(t, "beth.anglin", `{"locked_out":"true"}`)
+	e.setUser(t, "beth.anglin", `{"locked_out":"false"}`)
+	wantUnauthenticated(t, e.call(t, "GET", "/api/now/table/incident", "cookie:"+sid, ""))
+	if got := e.lastLog(t, "Authentication"); got != "Session cookie does not name a live session" {
+		t.Errorf("system log %q", got)
+	}
+	if r := e.call(t, "GET", "/api/now/table/incident", "cookie:"+e.sessionFor(t, "beth.anglin"), ""); r.status != 200 {
+		t.Fatalf("a new session after unlocking: %d", r.status)
+	}
+	if r := e.call(t, "GET", "/api/now/table/incident", "cookie:"+other, ""); r.status != 200 {
+		t.Fatalf("another user's session ended: %d", r.status)
 	}
 }

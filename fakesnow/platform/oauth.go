@@ -198,6 +198,11 @@ func (i *Instance) revokeTokensLocked(user string) {
 			delete(i.tokens, tok)
 		}
 	}
+	i.endSessionsLocked(user)
+}
+
+// endSessionsLocked ends every UI session of a user.
+func (i *Instance) endSessionsLocked(user string) {
 	for sid, s := range i.sessions {
 		if s.user == user {
 			delete(i.sessions, sid)

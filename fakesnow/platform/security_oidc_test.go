@@ -3,6 +3,7 @@ package platform_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -88,5 +89,81 @@ func TestOIDCReplayedJTI(t *testing.T) {
 	// Another jti is another token.
 	if code, _ := e.get(t, withJTI("7f4d2c1e-0000-4000-8000-000000000002")); code != 200 {
 		t.Fatalf("a fresh jti refused: %d %s", code, e.lastOIDCLog(t))
+	}
+}
+
+// TestOIDCClockSkewAndCacheLifespan: the entity's Clock Skew (default 300
+// seconds, SND-OIDC) lets a token just past its exp through, and the
+// provider configuration's OIDC Configuration Cache Lifespan (hours) is
+// how long discovery and keys are reused before the instance fetches them
+// again — each fetch a row of the outbound HTTP log.
+func TestOIDCClockSkewAndCacheLifespan(t *testing.T) {
+	e := newOIDCEnv(t)
+	cfg, _ := e.inst.First("oidc_provider_configuration", "name=Contoso Azure")
+	if _, err := e.inst.Update("oidc_provider_configuration", cfg["sys_id"], map[string]string{"oidc_config_cache_life_span": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	base, kid := claimsOf(t, e.aadToken(t))
+	_, key := signingKey(t)
+	now := e.clock.Now()
+	c := jwt.MapClaims{}
+	for k, v := range base {
+		c[k] = v
+	}
+	c["exp"] = now.Add(-4 * time.Minute).Unix()
+	late := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+	late.Header["kid"] = kid
+	raw, err := late.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := e.get(t, raw); code != 200 {
+		t.Fatalf("a token 4 minutes past exp, inside the 300 s skew, refused: %d %s", code, e.lastOIDCLog(t))
+	}
+
+	discoveries := func() int {
+		rows, _ := e.inst.Query("sys_outbound_http_log", "urlLIKEopenid-configuration")
+		return len(rows)
+	}
+	tok := e.aadToken(t)
+	if code, _ := e.get(t, tok); code != 200 {
+		t.Fatalf("valid token refused: %d", code)
+	}
+	before := discoveries()
+	e.clock.Advance(30 * time.Minute)
+	if code, _ := e.get(t, tok); code != 200 || discoveries() != before {
+		t.Fatalf("inside the 1 h lifespan: %d, %d discovery fetches (was %d)", code, discoveries(), before)
+	}
+	e.clock.Advance(31 * time.Minute)
+	if code, _ := e.get(t, tok); code != 200 || discoveries() != before+1 {
+		t.Fatalf("after the 1 h lifespan: %d, %d discovery fetches (was %d), want one more", code, discoveries(), before)
+	}
+}
+
+// TestOIDCEmptyUserClaim: an empty user claim names no user; it is reported
+// as missing rather than looked up (an empty value would match a user whose
+// field is blank).
+func TestOIDCEmptyUserClaim(t *testing.T) {
+	e := newOIDCEnv(t)
+	base, kid := claimsOf(t, e.aadToken(t))
+	_, key := signingKey(t)
+	for _, v := range []any{"", 42} {
+		c := jwt.MapClaims{}
+		for k, val := range base {
+			c[k] = val
+		}
+		c["appid"] = v
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+		tok.Header["kid"] = kid
+		raw, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, _ := e.get(t, raw); code != 401 {
+			t.Fatalf("appid %v: %d", v, code)
+		}
+		if got := e.lastOIDCLog(t); got != `OIDC token verification failed: user claim "appId" is missing from the token (entity contoso_application_inbound_api)` {
+			t.Errorf("appid %v: log %q", v, got)
+		}
 	}
 }

@@ -252,6 +252,10 @@ func (i *Instance) updateLocked(table, sysID string, values map[string]string, a
 	rec["sys_updated_by"] = actor
 	if table == "sys_user" {
 		rec["name"] = strings.TrimSpace(rec["first_name"] + " " + rec["last_name"])
+		if rec["locked_out"] == "true" && old["locked_out"] != "true" {
+			// Locking out "locks the user out and kills sessions" (SND-USER).
+			i.endSessionsLocked(sysID)
+		}
 	}
 	if err := i.writeRulesLocked(td, rec, values, actor, false, actor == "system"); err != nil {
 		return nil, err
