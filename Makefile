@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: test features vendor-check sandbox compose compose-smoke build bench fmt fmt-check vet clean help
+.PHONY: test features vendor-check sandbox compose compose-smoke build bench fmt fmt-check vet clean help mutate
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -35,7 +35,9 @@ sandbox: ## run the three fakes with a world and print how to use it (WORLD=inte
 
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-compose: build ## the three fakes as docker compose services on ports 8080-8082 (docs/compose.md)
+compose: build ## the three fakes as docker compose services on 127.0.0.1:8080-8082 (docs/compose.md)
+	@M365SNOW_ADMIN_TOKEN=$${M365SNOW_ADMIN_TOKEN:-$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}; export M365SNOW_ADMIN_TOKEN; \
+	echo "control plane (/__admin/) token: $$M365SNOW_ADMIN_TOKEN"; \
 	$(COMPOSE) up --build
 
 compose-smoke: ## image, services, health and a round trip through the published ports; "skipped" without an engine
@@ -43,6 +45,9 @@ compose-smoke: ## image, services, health and a round trip through the published
 
 build: ## static binaries in bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/ ./cmd/...
+
+mutate: ## mutation testing of the security core, gremlins v0.6.0, one package at a time (slow: docs/testing.md; MUTATE_PKGS= to pick)
+	bash scripts/mutate.sh
 
 bench: ## Go benchmarks (numbers go to docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -45,7 +45,7 @@ func TestStateRoundTrip(t *testing.T) {
 	if err := env.srv.Reset(); err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := env.srv.ExportState(); strings.Contains(string(s), appID) || len(env.srv.SigningKeyIDs()) != 1 {
+	if s, _ := env.srv.ExportState(); strings.Contains(string(s), appID) || len(env.srv.SigningKeyIDs()) != 2 {
 		t.Fatal("reset kept state made after construction")
 	}
 	for _, bad := range []string{"tenants: [{id: not-a-guid}]", "tennants: []", "tenants: []"} {
@@ -64,15 +64,20 @@ func TestControlPlaneOverHTTP(t *testing.T) {
 	if r := do("GET", "/healthz", ""); r.status != 200 || r.body["service"] != "fakeaad" {
 		t.Fatalf("healthz %d %s", r.status, r.raw)
 	}
+	// builtin-2 is the published next key; rotating to it publishes
+	// builtin-3 as the new next one.
 	if r := do("POST", "/__admin/keys/rotate", `{"key":"builtin-2"}`); r.status != 200 {
 		t.Fatalf("rotate %d %s", r.status, r.raw)
 	}
 	if r := do("POST", "/__admin/keys/rotate", `{"key":"builtin-2"}`); r.status != 409 {
-		t.Fatalf("rotating to a published key: %d", r.status)
+		t.Fatalf("rotating to the signing key: %d", r.status)
 	}
 	r := do("GET", "/__admin/keys", "")
-	if len(r.body["published"].([]any)) != 2 {
+	if len(r.body["published"].([]any)) != 3 || r.body["signing"] != r.body["published"].([]any)[1] {
 		t.Fatalf("keys %s", r.raw)
+	}
+	if r := do("POST", "/__admin/keys/rollover", `{"overlap":"soon"}`); r.status != 400 {
+		t.Fatalf("rollover with a bad overlap: %d", r.status)
 	}
 	// A status-only fault answers in Entra's error shape.
 	if _, err := env.srv.Faults().Add(faults.Fault{Path: "/*/oauth2/token", Status: 503, Times: 1}); err != nil {

@@ -106,13 +106,19 @@ func TestKeyRotation(t *testing.T) {
 		return env.token(t, "/"+contosoID+"/oauth2/v2.0/token", ccV2(outboundID, "outbound-secret", "api://modern/.default"))
 	}
 	old := get()
-	oldKID := env.srv.SigningKeyIDs()[0]
+	ids := env.srv.SigningKeyIDs()
+	oldKID := env.srv.ActiveSigningKeyID()
+	if len(ids) != 2 || ids[0] != oldKID {
+		t.Fatalf("a fresh fake publishes the signing key and the next one: %v (signing %s)", ids, oldKID)
+	}
+	// An emergency rotation signs with the published next key at once and
+	// publishes a new next key.
 	newKID, err := env.srv.RotateSigningKey("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := env.srv.SigningKeyIDs(); len(ids) != 2 || ids[1] != newKID {
-		t.Fatalf("published %v", ids)
+	if ids := env.srv.SigningKeyIDs(); len(ids) != 3 || newKID != ids[1] || env.srv.ActiveSigningKeyID() != newKID {
+		t.Fatalf("published %v signing %s", ids, env.srv.ActiveSigningKeyID())
 	}
 	fresh := get()
 	if h, _ := decodeJWT(t, fresh); h["kid"] != newKID {
@@ -124,7 +130,7 @@ func TestKeyRotation(t *testing.T) {
 			t.Errorf("%s token refused during overlap: %v", name, err)
 		}
 	}
-	if r := env.get(t, "/common/discovery/v2.0/keys"); len(r.body["keys"].([]any)) != 2 {
+	if r := env.get(t, "/common/discovery/v2.0/keys"); len(r.body["keys"].([]any)) != 3 {
 		t.Errorf("JWKS has %d keys during overlap", len(r.body["keys"].([]any)))
 	}
 	if err := env.srv.RetireSigningKey(oldKID); err != nil {
@@ -136,8 +142,49 @@ func TestKeyRotation(t *testing.T) {
 		t.Error("token of a retired key still verifies")
 	}
 	if err := env.srv.RetireSigningKey(newKID); err == nil {
-		t.Error("retired the last signing key")
+		t.Error("retired the signing key")
 	}
+}
+
+// Entra's scheduled rollover: the next key is published before it signs,
+// signs after the overlap, and the old key goes another overlap later —
+// all by the fake's clock.
+func TestScheduledKeyRollover(t *testing.T) {
+	env := newEnv(t, false)
+	first := env.srv.ActiveSigningKeyID()
+	next := env.srv.SigningKeyIDs()[1]
+	kid, err := env.srv.RolloverSigningKey(24 * time.Hour)
+	if err != nil || kid != next {
+		t.Fatalf("rollover to %s: %v", kid, err)
+	}
+	keysNow := func() int { return len(env.get(t, "/common/discovery/v2.0/keys").body["keys"].([]any)) }
+	signer := func() any {
+		h, _ := decodeJWT(t, env.token(t, "/"+contosoID+"/oauth2/v2.0/token", ccV2(outboundID, "outbound-secret", "api://modern/.default")))
+		return h["kid"]
+	}
+	if signer() != first || keysNow() != 3 {
+		t.Fatalf("before the overlap: signer %v, %d keys", signer(), keysNow())
+	}
+	if _, err := env.srv.RolloverSigningKey(time.Hour); err == nil {
+		t.Error("a second rollover during the first")
+	}
+	env.clock.Advance(24 * time.Hour)
+	if signer() != next || keysNow() != 3 {
+		t.Fatalf("after the overlap: signer %v, %d keys", signer(), keysNow())
+	}
+	env.clock.Advance(24 * time.Hour)
+	if keysNow() != 2 || slicesContain(env.srv.SigningKeyIDs(), first) {
+		t.Fatalf("after retirement: %v", env.srv.SigningKeyIDs())
+	}
+}
+
+func slicesContain(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }
 
 func TestOAuth2ClientCredentials(t *testing.T) {

@@ -21,6 +21,10 @@ type Tenant struct {
 	// ServicePrincipals are keyed by appId. Every tenant also holds the
 	// first-party principals implicitly.
 	ServicePrincipals map[string]*ServicePrincipal
+	// AppRoleAssignments and Grants are the tenant's consents: app roles
+	// granted to client principals and delegated permission grants.
+	AppRoleAssignments []*AppRoleAssignment
+	Grants             []*PermissionGrant
 }
 
 // Application is an app registration; it lives in its home tenant.
@@ -37,11 +41,27 @@ type Application struct {
 	TokenVersion int
 	PublicClient bool
 	Passwords    []*PasswordCredential
+	// KeyCredentials are certificates the app signs client assertions
+	// with (assertion.go).
+	KeyCredentials []*KeyCredential
 	// GrantedAppRoles are application permissions an admin consented to,
 	// keyed by the resource's appId; they land in the roles claim.
 	GrantedAppRoles map[string][]string
 	Created         time.Time
 	firstParty      bool
+
+	// The rest of Graph's application resource (graph_model.go).
+	Description            string
+	Tags                   []string
+	AppRoles               []AppRole
+	Scopes                 []PermissionScope // api.oauth2PermissionScopes
+	RequiredResourceAccess []RequiredResourceAccess
+	ImplicitIDTokens       bool
+	ImplicitAccessTokens   bool
+	LogoutURL              string
+	SPARedirectURIs        []string
+	PublicRedirectURIs     []string
+	OptionalClaims         *OptionalClaims
 }
 
 // PasswordCredential is a client secret.
@@ -59,6 +79,7 @@ type ServicePrincipal struct {
 	AppID          string
 	DisplayName    string
 	AccountEnabled bool
+	Tags           []string
 }
 
 // User is a directory user who can sign in with a password.
@@ -85,7 +106,9 @@ type directory struct {
 	tenants  map[string]*Tenant      // by lower-case GUID
 	byDomain map[string]*Tenant      // by lower-case domain
 	apps     map[string]*Application // by lower-case appId, home registrations and first party
-	keys     []string                // published signing keys, last signs
+	keys     []string                // published signing keys
+	signer   string                  // the one of keys that signs
+	blocks   []Block                 // blocked states in force (blocked.go)
 }
 
 func newDirectory() *directory {
@@ -149,6 +172,7 @@ func firstPartyApps(connectorSecret string) []*Application {
 			DisplayName: name, SignInAudience: "AzureADMultipleOrgs", IdentifierURIs: uris, TokenVersion: 1, firstParty: true}
 	}
 	graph := fp(wellknown.GraphAppID, "Microsoft Graph", wellknown.GraphResource)
+	graph.AppRoles, graph.Scopes = graphPermissions()
 	cli := fp(wellknown.AzureCLIAppID, "Microsoft Azure CLI")
 	cli.PublicClient = true
 	portal := fp(wellknown.AdminPortalAppID, "Microsoft Office 365 Portal", wellknown.AdminPortalResource)

@@ -4,16 +4,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
 
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
+
+// msaTenantID is the tenant of Microsoft personal accounts.
+const msaTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 // discoveryHeaders are the headers Entra sends on metadata documents.
 func discoveryHeaders(h http.Header) {
@@ -23,6 +28,7 @@ func discoveryHeaders(h http.Header) {
 	h.Set("Access-Control-Allow-Methods", "GET, OPTIONS")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("x-ms-request-id", uuid.NewString())
+	h.Set("x-ms-ests-server", estsServer)
 }
 
 // discoveryDoc is the OpenID configuration, v1 or v2 (reference/aad.md
@@ -61,7 +67,7 @@ func (s *Server) buildDiscovery(seg string, v2 bool) discoveryDoc {
 	base := s.publicURL + "/" + seg
 	region := new(string)
 	*region = "NA"
-	generic := seg == "common" || seg == "organizations"
+	generic := seg == "common" || seg == "organizations" || seg == "consumers"
 	if generic {
 		region = nil
 	}
@@ -81,8 +87,13 @@ func (s *Server) buildDiscovery(seg string, v2 bool) discoveryDoc {
 		RbacURL:                           "https://pas.windows.net",
 	}
 	issTenant := seg
-	if generic {
+	switch seg {
+	case "common", "organizations":
 		issTenant = "{tenantid}"
+	case "consumers":
+		// Personal accounts live in one tenant, whose id the consumers
+		// documents name as issuer (panva/wellknown entra-consumers).
+		issTenant = msaTenantID
 	}
 	if v2 {
 		d.TokenEndpoint = base + "/oauth2/v2.0/token"
@@ -120,7 +131,7 @@ func (s *Server) buildDiscovery(seg string, v2 bool) discoveryDoc {
 // "common"/"organizations" to themselves.
 func (s *Server) resolveSegment(seg string) (string, *stsError) {
 	low := strings.ToLower(seg)
-	if low == "common" || low == "organizations" {
+	if low == "common" || low == "organizations" || low == "consumers" {
 		return low, nil
 	}
 	s.mu.RLock()
@@ -172,10 +183,7 @@ func (s *Server) jwks(v2 bool) http.HandlerFunc {
 			}
 		}
 		s.mu.RLock()
-		b := s.keys.jwksV1
-		if v2 {
-			b = s.keys.jwksV2
-		}
+		b := s.keys.document(s.clock.Now(), v2)
 		s.mu.RUnlock()
 		discoveryHeaders(w.Header())
 		_, _ = w.Write(b)
@@ -205,7 +213,10 @@ func (s *Server) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 		if known {
 			known = false
 			for _, a := range aliases {
-				if strings.EqualFold(a, u.Host) {
+				// MSAL Python drops the port from the authorization
+				// endpoint it sends, so a port-less host matches the
+				// alias of the same name on any port.
+				if strings.EqualFold(a, u.Host) || (u.Port() == "" && strings.EqualFold(hostOnly(a), u.Hostname())) {
 					known = true
 				}
 			}
@@ -230,10 +241,21 @@ func (s *Server) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// hostOnly strips a port from host[:port].
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
+
 // errorPage is what error_uri points at: a short explanation per code.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request) {
 	code := r.URL.Query().Get("code")
 	text, ok := errorCodeNames[code]
+	if !ok {
+		text, ok = signInErrorNames[code]
+	}
 	if !ok {
 		text = "This code is not produced by m365snow's fake Azure AD."
 	}
@@ -267,8 +289,28 @@ var errorCodeNames = map[string]string{
 // Control-plane routes for signing keys.
 
 func (s *Server) adminKeys(w http.ResponseWriter, _ *http.Request) {
-	ids := s.SigningKeyIDs()
-	writeJSON(w, http.StatusOK, map[string]any{"published": ids, "signing": ids[len(ids)-1]})
+	writeJSON(w, http.StatusOK, map[string]any{"published": s.SigningKeyIDs(), "signing": s.ActiveSigningKeyID()})
+}
+
+// adminRollover schedules Entra's rollover: {"overlap": "24h"}.
+func (s *Server) adminRollover(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Overlap string `json:"overlap"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	d, perr := time.ParseDuration(req.Overlap)
+	if err != nil || perr != nil || d < 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `body must be {"overlap": "<Go duration, e.g. 24h>"}`})
+		return
+	}
+	kid, err := s.RolloverSigningKey(d)
+	if err != nil {
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"next": kid, "published": s.SigningKeyIDs(), "signing": s.ActiveSigningKeyID()})
 }
 
 func (s *Server) adminRotate(w http.ResponseWriter, r *http.Request) {

@@ -124,39 +124,92 @@ func TestJWKS(t *testing.T) {
 			t.Fatalf("%s: %d", path, r.status)
 		}
 		keys := r.body["keys"].([]any)
-		if len(keys) != 1 {
+		// The signing key and the next one: Entra publishes ahead.
+		if len(keys) != 2 {
 			t.Fatalf("%s: %d keys", path, len(keys))
 		}
-		k := keys[0].(map[string]any)
-		der, err := base64.StdEncoding.DecodeString(toStrings(k["x5c"])[0])
-		if err != nil {
-			t.Fatal(err)
+		for _, key := range keys {
+			k := key.(map[string]any)
+			der, err := base64.StdEncoding.DecodeString(toStrings(k["x5c"])[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha1.Sum(der)
+			thumb := base64.RawURLEncoding.EncodeToString(sum[:])
+			if k["kid"] != thumb || k["x5t"] != thumb {
+				t.Errorf("%s: kid %v x5t %v, want SHA-1 thumbprint %s", path, k["kid"], k["x5t"], thumb)
+			}
+			cert, err := x509.ParseCertificate(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, _ := base64.RawURLEncoding.DecodeString(k["n"].(string))
+			if cert.Subject.CommonName != "accounts.accesscontrol.windows.net" {
+				t.Errorf("certificate subject %v", cert.Subject)
+			}
+			// go-jose rejects the whole set when x5c and n disagree.
+			if pub, ok := cert.PublicKey.(*rsa.PublicKey); !ok || new(big.Int).SetBytes(n).Cmp(pub.N) != 0 {
+				t.Errorf("%s: n does not match the certificate's key", path)
+			}
+			if k["kty"] != "RSA" || k["use"] != "sig" || k["e"] != "AQAB" || k["cloud_instance_name"] != "microsoftonline.com" {
+				t.Errorf("%s: key %v", path, k)
+			}
+			_, hasIssuer := k["issuer"]
+			if v2 := strings.Contains(path, "v2.0"); hasIssuer != v2 {
+				t.Errorf("%s: issuer present=%v", path, hasIssuer)
+			} else if v2 && k["issuer"] != env.ts.URL+"/{tenantid}/v2.0" {
+				t.Errorf("%s: issuer %v", path, k["issuer"])
+			}
 		}
-		sum := sha1.Sum(der)
-		thumb := base64.RawURLEncoding.EncodeToString(sum[:])
-		if k["kid"] != thumb || k["x5t"] != thumb {
-			t.Errorf("%s: kid %v x5t %v, want SHA-1 thumbprint %s", path, k["kid"], k["x5t"], thumb)
-		}
-		cert, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, _ := base64.RawURLEncoding.DecodeString(k["n"].(string))
-		if cert.Subject.CommonName != "accounts.accesscontrol.windows.net" {
-			t.Errorf("certificate subject %v", cert.Subject)
-		}
-		// go-jose rejects the whole set when x5c and n disagree.
-		if pub, ok := cert.PublicKey.(*rsa.PublicKey); !ok || new(big.Int).SetBytes(n).Cmp(pub.N) != 0 {
-			t.Errorf("%s: n does not match the certificate's key", path)
-		}
-		if k["kty"] != "RSA" || k["use"] != "sig" || k["e"] != "AQAB" {
-			t.Errorf("%s: key %v", path, k)
-		}
-		_, hasIssuer := k["issuer"]
-		if v2 := strings.Contains(path, "v2.0"); hasIssuer != v2 {
-			t.Errorf("%s: issuer present=%v", path, hasIssuer)
-		} else if v2 && k["issuer"] != env.ts.URL+"/{tenantid}/v2.0" {
-			t.Errorf("%s: issuer %v", path, k["issuer"])
+	}
+}
+
+// /consumers serves metadata with the personal-account tenant as issuer;
+// instance discovery matches a host the client sent without its port, as
+// MSAL Python does (authorization_endpoint=https://127.0.0.1/…).
+func TestConsumersAndPortlessInstanceDiscovery(t *testing.T) {
+	env := newEnv(t, false)
+	r := env.get(t, "/consumers/v2.0/.well-known/openid-configuration")
+	if r.status != 200 || r.body["issuer"] != env.ts.URL+"/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0" ||
+		r.body["token_endpoint"] != env.ts.URL+"/consumers/oauth2/v2.0/token" {
+		t.Fatalf("consumers metadata: %d %s", r.status, r.raw)
+	}
+	if r.header.Get("x-ms-ests-server") == "" || strings.Contains(r.header.Get("x-ms-ests-server"), "fake") {
+		t.Errorf("x-ms-ests-server %q", r.header.Get("x-ms-ests-server"))
+	}
+	u, _ := url.Parse(env.ts.URL)
+	portless := "http://" + u.Hostname() + "/" + contosoID + "/oauth2/v2.0/authorize"
+	r = env.get(t, "/common/discovery/instance?api-version=1.0&authorization_endpoint="+url.QueryEscape(portless))
+	if r.status != 200 || !strings.Contains(r.raw, "tenant_discovery_endpoint") {
+		t.Errorf("port-less instance discovery: %d %s", r.status, r.raw)
+	}
+	other := "http://" + u.Hostname() + ":1/" + contosoID + "/oauth2/v2.0/authorize"
+	if r := env.get(t, "/common/discovery/instance?api-version=1.0&authorization_endpoint="+url.QueryEscape(other)); r.status != 400 || !strings.Contains(r.raw, "AADSTS50049") {
+		t.Errorf("another port is another instance: %d %s", r.status, r.raw)
+	}
+}
+
+// Every endpoint the discovery documents advertise answers (none is a
+// 404), on v1 and v2.
+func TestAdvertisedEndpointsAnswer(t *testing.T) {
+	env := newEnv(t, false)
+	for _, doc := range []string{"/" + contosoID + "/.well-known/openid-configuration", "/" + contosoID + "/v2.0/.well-known/openid-configuration"} {
+		d := env.get(t, doc).body
+		for _, field := range []string{"token_endpoint", "jwks_uri", "authorization_endpoint", "device_authorization_endpoint",
+			"end_session_endpoint", "userinfo_endpoint", "check_session_iframe", "kerberos_endpoint"} {
+			v, ok := d[field].(string)
+			if !ok {
+				continue
+			}
+			u, err := url.Parse(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// graph.microsoft.com is mapped to this fake, which serves Graph.
+			r := env.get(t, u.Path)
+			if r.status == 404 || r.status >= 500 {
+				t.Errorf("%s %s (%s): %d %s", doc, field, u.Path, r.status, r.raw)
+			}
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -104,6 +103,11 @@ func errInstanceUnknown() *stsError {
 	return &stsError{400, "invalid_instance", 50049, "Unknown or invalid instance."}
 }
 
+// estsServer is the x-ms-ests-server value in Entra's form: build number,
+// region and slice ("2.1.11654.16 - WUS2 ProdSlices" in the recording of
+// reference/aad.md §1.2). Clients only log it.
+const estsServer = "2.1.19340.4 - WUS2 ProdSlices"
+
 // noStore are the headers Entra sends on token responses, errors included.
 func noStore(h http.Header, requestID string) {
 	h.Set("Cache-Control", "no-store, no-cache")
@@ -113,7 +117,7 @@ func noStore(h http.Header, requestID string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 	h.Set("x-ms-request-id", requestID)
-	h.Set("x-ms-ests-server", "m365snow fakeaad")
+	h.Set("x-ms-ests-server", estsServer)
 }
 
 // writeSTSError renders e. The trace id doubles as x-ms-request-id; the
@@ -145,26 +149,4 @@ func (s *Server) writeSTSError(w http.ResponseWriter, r *http.Request, e *stsErr
 	noStore(w.Header(), trace)
 	w.WriteHeader(e.status)
 	_ = json.NewEncoder(w).Encode(body)
-}
-
-// stsErrorBody is the shape status-only faults answer with on the STS.
-func stsErrorBody(clockNow func() time.Time, publicURL string) func(int) (string, []byte) {
-	return func(status int) (string, []byte) {
-		code, n, text := "temporarily_unavailable", 90033, "A transient error has occurred. Please try again."
-		if status < 500 {
-			code, n, text = "invalid_request", 90000, fmt.Sprintf("The request was refused with HTTP %d (fault injected by m365snow).", status)
-		}
-		trace := uuid.NewString()
-		ts := clockNow().UTC().Format("2006-01-02 15:04:05Z")
-		b, _ := json.Marshal(map[string]any{
-			"error":             code,
-			"error_description": fmt.Sprintf("AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s", n, text, trace, trace, ts),
-			"error_codes":       []int{n},
-			"timestamp":         ts,
-			"trace_id":          trace,
-			"correlation_id":    trace,
-			"error_uri":         publicURL + "/error?code=" + strconv.Itoa(n),
-		})
-		return "application/json; charset=utf-8", b
-	}
 }

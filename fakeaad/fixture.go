@@ -1,7 +1,10 @@
 package fakeaad
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -16,9 +19,13 @@ import (
 // Fixture is the aad: section of a world fixture; fixtures/README.md
 // documents it for people.
 type Fixture struct {
-	// SigningKeys are "builtin-1".."builtin-3" or PEM bundles; the last one
-	// signs. Default: [builtin-1].
+	// SigningKeys are the published keys, "builtin-1".."builtin-3" or PEM
+	// bundles. Default: [builtin-1, builtin-2] — the signing key and the
+	// next one, as Entra always publishes ahead.
 	SigningKeys []string `yaml:"signingKeys,omitempty"`
+	// SigningKey is the one of SigningKeys that signs; default the first
+	// when SigningKeys is defaulted, the last when it is given.
+	SigningKey string `yaml:"signingKey,omitempty"`
 	// ConnectorSecret is the client secret of the support connector's own
 	// first-party app (default wellknown.ConnectorDefaultSecret).
 	ConnectorSecret string          `yaml:"connectorSecret,omitempty"`
@@ -26,6 +33,8 @@ type Fixture struct {
 	// Applications registered outside the tenant list name their home
 	// tenant (id or domain); worlds that extend another add apps this way.
 	Applications []ApplicationFixture `yaml:"applications,omitempty"`
+	// Blocked are blocked states in force from the start (blocked.go).
+	Blocked []Block `yaml:"blocked,omitempty"`
 }
 
 // TenantFixture describes one directory.
@@ -39,6 +48,20 @@ type TenantFixture struct {
 	// besides the tenant's own registrations: multi-tenant apps from other
 	// tenants, or registrations made through Graph without one.
 	ServicePrincipals []ServicePrincipalFixture `yaml:"servicePrincipals,omitempty"`
+	// Consents are admin consents given in this tenant: app roles assigned
+	// to a client's principal and delegated scopes granted to it.
+	Consents []ConsentFixture `yaml:"consents,omitempty"`
+}
+
+// ConsentFixture grants a client (by appId) permissions on a resource (by
+// appId): app roles by value, and delegated scopes for every user, or for
+// one user when User names them.
+type ConsentFixture struct {
+	Client   string   `yaml:"client"`
+	Resource string   `yaml:"resource"`
+	AppRoles []string `yaml:"appRoles,omitempty"`
+	Scopes   []string `yaml:"scopes,omitempty"`
+	User     string   `yaml:"user,omitempty"`
 }
 
 // UserFixture describes a directory user.
@@ -67,7 +90,14 @@ type ApplicationFixture struct {
 	AccessTokenVersion int                         `yaml:"accessTokenVersion,omitempty"`
 	PublicClient       bool                        `yaml:"publicClient,omitempty"`
 	PasswordCreds      []PasswordCredentialFixture `yaml:"passwordCredentials,omitempty"`
-	GrantedAppRoles    map[string][]string         `yaml:"grantedAppRoles,omitempty"`
+	KeyCreds           []KeyCredentialFixture      `yaml:"keyCredentials,omitempty"`
+	// GrantedAppRoles are app roles (by value) of resources (by appId)
+	// assigned to the app's principal in its home tenant.
+	GrantedAppRoles map[string][]string `yaml:"grantedAppRoles,omitempty"`
+	// Graph holds any other writable property of Graph's application
+	// resource in its JSON form (api, appRoles, keyCredentials, spa, web,
+	// optionalClaims, tags, requiredResourceAccess, ...).
+	Graph map[string]any `yaml:"graph,omitempty"`
 	// ServicePrincipal: the portal creates one with every registration,
 	// so the default is true; Graph-made registrations export false.
 	ServicePrincipal *bool  `yaml:"servicePrincipal,omitempty"`
@@ -130,9 +160,15 @@ func (f *Fixture) build() (*directory, error) {
 	for _, a := range firstPartyApps(secret) {
 		d.apps[strings.ToLower(a.AppID)] = a
 	}
-	d.keys = f.SigningKeys
+	d.keys, d.signer = f.SigningKeys, f.SigningKey
 	if len(d.keys) == 0 {
-		d.keys = []string{"builtin-1"}
+		d.keys = []string{"builtin-1", "builtin-2"}
+		if d.signer == "" {
+			d.signer = "builtin-1"
+		}
+	}
+	if d.signer == "" {
+		d.signer = d.keys[len(d.keys)-1]
 	}
 	for _, tf := range f.Tenants {
 		id, err := normGUID(tf.ID, "tenant id")
@@ -216,10 +252,123 @@ func (f *Fixture) build() (*directory, error) {
 			t.ServicePrincipals[appID] = sp
 		}
 	}
+	for i, b := range f.Blocked {
+		if err := b.validate(); err != nil {
+			return nil, fmt.Errorf("blocked[%d]: %w", i, err)
+		}
+	}
+	d.blocks = f.Blocked
+	// Consents need every principal in place.
+	for _, tf := range f.Tenants {
+		if err := d.loadConsents(d.tenants[strings.ToLower(tf.ID)], tf.Consents); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range d.apps {
+		if a.firstParty || len(a.GrantedAppRoles) == 0 {
+			continue
+		}
+		t := d.tenants[a.HomeTenant]
+		for res, roles := range a.GrantedAppRoles {
+			if err := d.loadConsents(t, []ConsentFixture{{Client: a.AppID, Resource: res, AppRoles: roles}}); err != nil {
+				return nil, err
+			}
+		}
+		// From here on the tenant's assignments are the truth, so that
+		// Graph can revoke them.
+		a.GrantedAppRoles = nil
+	}
 	if err := d.validate(); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// loadConsents turns consent fixtures into app role assignments and
+// delegated permission grants of t, with ids derived from their content.
+func (d *directory) loadConsents(t *Tenant, consents []ConsentFixture) error {
+	for _, cf := range consents {
+		where := fmt.Sprintf("tenant %s: consent of %s on %s", t.ID, cf.Client, cf.Resource)
+		client, resource := d.servicePrincipal(t, cf.Client), d.servicePrincipal(t, cf.Resource)
+		if client == nil || resource == nil {
+			return fmt.Errorf("%s: both need a service principal in the tenant", where)
+		}
+		ra := d.app(resource.AppID)
+		for _, v := range cf.AppRoles {
+			i := slices.IndexFunc(ra.AppRoles, func(r AppRole) bool { return r.Value == v })
+			if i < 0 {
+				return fmt.Errorf("%s: the resource defines no app role %q", where, v)
+			}
+			id := uuid.NewSHA1(uuid.MustParse(t.ID), []byte("assignment:"+client.ObjectID+resource.ObjectID+ra.AppRoles[i].ID))
+			t.AppRoleAssignments = append(t.AppRoleAssignments, &AppRoleAssignment{
+				ID:          base64.RawURLEncoding.EncodeToString(append(guidBytes(client.ObjectID), id[:8]...)),
+				PrincipalID: client.ObjectID, ResourceID: resource.ObjectID, AppRoleID: ra.AppRoles[i].ID,
+				Created: defaultStart.Format(time.RFC3339),
+			})
+		}
+		if len(cf.Scopes) == 0 {
+			continue
+		}
+		for _, sc := range cf.Scopes {
+			if !slices.ContainsFunc(ra.Scopes, func(p PermissionScope) bool { return p.Value == sc }) {
+				return fmt.Errorf("%s: the resource defines no scope %q", where, sc)
+			}
+		}
+		g := &PermissionGrant{ClientID: client.ObjectID, ConsentType: "AllPrincipals", ResourceID: resource.ObjectID, Scope: strings.Join(cf.Scopes, " ")}
+		if cf.User != "" {
+			u := t.user(cf.User)
+			if u == nil {
+				return fmt.Errorf("%s: no user %s", where, cf.User)
+			}
+			g.ConsentType, g.PrincipalID = "Principal", u.ObjectID
+		}
+		g.ID = grantID(g.ClientID, g.ResourceID, g.PrincipalID)
+		t.Grants = append(t.Grants, g)
+	}
+	return nil
+}
+
+// exportConsents renders t's consents back into fixture form.
+func (d *directory) exportConsents(t *Tenant) []ConsentFixture {
+	var out []ConsentFixture
+	find := func(client, resource, user string) *ConsentFixture {
+		for i := range out {
+			if out[i].Client == client && out[i].Resource == resource && out[i].User == user {
+				return &out[i]
+			}
+		}
+		out = append(out, ConsentFixture{Client: client, Resource: resource, User: user})
+		return &out[len(out)-1]
+	}
+	byOID := func(oid string) *ServicePrincipal { return d.principalByID(t, oid) }
+	for _, a := range t.AppRoleAssignments {
+		client, resource := byOID(a.PrincipalID), byOID(a.ResourceID)
+		if client == nil || resource == nil {
+			continue
+		}
+		ra := d.app(resource.AppID)
+		for _, r := range ra.AppRoles {
+			if strings.EqualFold(r.ID, a.AppRoleID) {
+				c := find(client.AppID, resource.AppID, "")
+				c.AppRoles = append(c.AppRoles, r.Value)
+			}
+		}
+	}
+	for _, g := range t.Grants {
+		client, resource := byOID(g.ClientID), byOID(g.ResourceID)
+		if client == nil || resource == nil {
+			continue
+		}
+		user := ""
+		if g.PrincipalID != "" {
+			if u := t.userByID(g.PrincipalID); u != nil {
+				user = u.UPN
+			}
+		}
+		c := find(client.AppID, resource.AppID, user)
+		c.Scopes = append(c.Scopes, strings.Fields(g.Scope)...)
+	}
+	return out
 }
 
 // register adds an app registration to its home tenant t, with its
@@ -231,6 +380,23 @@ func (d *directory) register(t *Tenant, af ApplicationFixture) error {
 	}
 	if d.app(a.AppID) != nil {
 		return fmt.Errorf("appId %s registered twice", a.AppID)
+	}
+	if af.Graph != nil {
+		doc := docMap(a)
+		b, err := json.Marshal(af.Graph)
+		if err != nil {
+			return fmt.Errorf("app %s graph: %w", a.AppID, err)
+		}
+		var patch map[string]any
+		_ = json.Unmarshal(b, &patch)
+		mergeJSON(doc, patch)
+		var gd appDoc
+		if e := strictInto(doc, &gd, "application"); e != nil {
+			return fmt.Errorf("app %s graph: %s", a.AppID, e.message)
+		}
+		if e := applyDoc(t, nil, a, gd); e != nil {
+			return fmt.Errorf("app %s graph: %s", a.AppID, e.message)
+		}
 	}
 	d.apps[strings.ToLower(a.AppID)] = a
 	if af.ServicePrincipal == nil || *af.ServicePrincipal {
@@ -279,12 +445,19 @@ func (af ApplicationFixture) build(home string) (*Application, error) {
 		}
 		a.Passwords = append(a.Passwords, p)
 	}
+	for i, kf := range af.KeyCreds {
+		k, err := kf.build(appID)
+		if err != nil {
+			return nil, fmt.Errorf("app %s key credential %d: %w", appID, i, err)
+		}
+		a.KeyCredentials = append(a.KeyCredentials, k)
+	}
 	return a, nil
 }
 
 // export renders a directory back into the fixture form.
 func (d *directory) export(connectorSecret string) *Fixture {
-	f := &Fixture{SigningKeys: d.keys}
+	f := &Fixture{SigningKeys: d.keys, Blocked: d.blocks}
 	if connectorSecret != wellknown.ConnectorDefaultSecret {
 		f.ConnectorSecret = connectorSecret
 	}
@@ -324,10 +497,13 @@ func (d *directory) export(connectorSecret string) *Fixture {
 		for _, a := range apps {
 			af := ApplicationFixture{AppID: a.AppID, ID: a.ObjectID, DisplayName: a.DisplayName, SignInAudience: a.SignInAudience,
 				IdentifierURIs: a.IdentifierURIs, RedirectURIs: a.RedirectURIs, AccessTokenVersion: a.TokenVersion,
-				PublicClient: a.PublicClient, GrantedAppRoles: a.GrantedAppRoles, Created: a.Created.Format(time.RFC3339)}
+				PublicClient: a.PublicClient, Created: a.Created.Format(time.RFC3339), Graph: graphExtras(a)}
 			for _, p := range a.Passwords {
 				af.PasswordCreds = append(af.PasswordCreds, PasswordCredentialFixture{KeyID: p.KeyID, DisplayName: p.DisplayName,
 					Secret: p.Secret, Start: p.Start.Format(time.RFC3339), End: p.End.Format(time.RFC3339)})
+			}
+			for _, k := range a.KeyCredentials {
+				af.KeyCreds = append(af.KeyCreds, k.fixture())
 			}
 			sp := t.ServicePrincipals[a.AppID]
 			if sp == nil {
@@ -346,7 +522,26 @@ func (d *directory) export(connectorSecret string) *Fixture {
 		for _, appID := range foreign {
 			tf.ServicePrincipals = append(tf.ServicePrincipals, ServicePrincipalFixture{AppID: appID, ID: t.ServicePrincipals[appID].ObjectID})
 		}
+		tf.Consents = d.exportConsents(t)
 		f.Tenants = append(f.Tenants, tf)
 	}
 	return f
+}
+
+// graphExtras are the Graph properties of a that the typed fixture fields
+// do not carry, in Graph's JSON form; nil when all are at their defaults.
+func graphExtras(a *Application) map[string]any {
+	doc := docMap(a)
+	blank := docMap(&Application{DisplayName: a.DisplayName, SignInAudience: a.SignInAudience, IdentifierURIs: a.IdentifierURIs,
+		RedirectURIs: a.RedirectURIs, TokenVersion: a.TokenVersion, PublicClient: a.PublicClient})
+	out := map[string]any{}
+	for k, v := range doc {
+		if string(mustJSON(v)) != string(mustJSON(blank[k])) {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }

@@ -2,26 +2,28 @@ package fakeaad
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
 
+	"github.com/m365snow/m365snow/internal/oidckeys"
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
 
 // The Graph surface is what the guide's prerequisites need when automated
-// ("create an application, get its Client ID, create an App Secret") plus
-// the user reads the support connector makes to check admin roles.
+// ("create an application, get its Client ID, create an App Secret"), the
+// service principals, grants and role reads around them, and the user reads
+// the support connector makes to check admin roles. docs/fidelity.md lists
+// the sources of its wire details.
 const graphBase = "https://" + wellknown.GraphHost + "/v1.0/"
 
 type graphError struct {
@@ -38,31 +40,57 @@ func errGraph(status int, code, format string, args ...any) *graphError {
 
 var errInsufficientPrivileges = errGraph(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 
-func (s *Server) writeGraphError(w http.ResponseWriter, r *http.Request, e *graphError) {
-	req := uuid.NewString()
-	client := r.Header.Get("client-request-id")
-	if client == "" {
+// agsDiagnostic is the x-ms-ags-diagnostic header Graph sends with every
+// response (the values name the serving data centre).
+const agsDiagnostic = `{"ServerInfo":{"DataCenter":"West Europe","Slice":"E","Ring":"5","ScaleUnit":"000","RoleInstance":"AM2PEPF0000C5A1"}}`
+
+// graphTransport sets the headers every Graph response carries: a fresh
+// request-id, the caller's client-request-id echoed (or the request-id when
+// it sent none), and x-ms-ags-diagnostic. It returns both ids.
+func graphTransport(w http.ResponseWriter, r *http.Request) (req, client string) {
+	h := w.Header()
+	if req = h.Get("request-id"); req != "" {
+		return req, h.Get("client-request-id")
+	}
+	req = uuid.NewString()
+	if client = r.Header.Get("client-request-id"); client == "" {
 		client = req
 	}
-	w.Header().Set("request-id", req)
-	w.Header().Set("client-request-id", client)
-	writeJSON(w, e.status, map[string]any{"error": map[string]any{
+	h.Set("request-id", req)
+	h.Set("client-request-id", client)
+	h.Set("x-ms-ags-diagnostic", agsDiagnostic)
+	h.Set("Strict-Transport-Security", "max-age=31536000")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("OData-Version", "4.0")
+	return req, client
+}
+
+// graphErrorBody is Graph's error envelope.
+func graphErrorBody(e *graphError, date time.Time, req, client string) map[string]any {
+	return map[string]any{"error": map[string]any{
 		"code":    e.code,
 		"message": e.message,
 		"innerError": map[string]string{
-			"date":              s.clock.Now().UTC().Format("2006-01-02T15:04:05"),
+			"date":              date.UTC().Format("2006-01-02T15:04:05"),
 			"request-id":        req,
 			"client-request-id": client,
 		},
-	}})
+	}}
+}
+
+func (s *Server) writeGraphError(w http.ResponseWriter, r *http.Request, e *graphError) {
+	req, client := graphTransport(w, r)
+	writeJSON(w, e.status, graphErrorBody(e, s.clock.Now(), req, client))
 }
 
 // graphCaller is who a Graph token says is calling.
 type graphCaller struct {
 	tid   string
+	appID string   // the client application (appid or azp)
 	user  string   // object id; empty for app-only tokens
 	wids  []string // directory roles of a user caller
 	roles []string // app permissions of an app-only caller
+	scp   []string // delegated permissions of a user caller
 }
 
 func (c *graphCaller) isAppAdmin() bool {
@@ -71,15 +99,44 @@ func (c *graphCaller) isAppAdmin() bool {
 			return r == wellknown.RoleGlobalAdministrator || r == wellknown.RoleApplicationAdministrator
 		})
 	}
-	return slices.Contains(c.roles, "Application.ReadWrite.All")
+	return slices.Contains(c.roles, "Application.ReadWrite.All") || slices.Contains(c.roles, "Directory.ReadWrite.All")
+}
+
+// isApp reports an app-only caller that is the application appID itself
+// (an app may roll its own keys without any permission).
+func (c *graphCaller) isApp(appID string) bool {
+	return c.user == "" && strings.EqualFold(c.appID, appID)
+}
+
+func (c *graphCaller) canReadDirectory() bool {
+	if c.user != "" {
+		return true // members may read the directory
+	}
+	return slices.ContainsFunc(c.roles, func(r string) bool {
+		return r == "User.Read.All" || r == "Directory.Read.All" || r == "Directory.ReadWrite.All" ||
+			r == "Application.Read.All" || r == "Application.ReadWrite.All"
+	})
 }
 
 func (c *graphCaller) canReadUsers() bool {
 	if c.user != "" {
-		return true // members may read the directory's users
+		return true
 	}
 	return slices.ContainsFunc(c.roles, func(r string) bool {
 		return r == "User.Read.All" || r == "Directory.Read.All" || r == "Directory.ReadWrite.All"
+	})
+}
+
+// canGrant reports a caller that may write app role assignments and
+// delegated permission grants (admin consent).
+func (c *graphCaller) canGrant() bool {
+	if c.user != "" {
+		return slices.ContainsFunc(c.wids, func(r string) bool {
+			return r == wellknown.RoleGlobalAdministrator || r == wellknown.RoleApplicationAdministrator
+		})
+	}
+	return slices.ContainsFunc(c.roles, func(r string) bool {
+		return r == "AppRoleAssignment.ReadWrite.All" || r == "DelegatedPermissionGrant.ReadWrite.All" || r == "Directory.ReadWrite.All" || r == "Application.ReadWrite.All"
 	})
 }
 
@@ -89,36 +146,58 @@ func (s *Server) graphAuth(r *http.Request) (*graphCaller, *graphError) {
 	if !ok || strings.TrimSpace(raw) == "" {
 		return nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
 	}
-	claims := jwt.MapClaims{}
-	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation()).
-		ParseWithClaims(strings.TrimSpace(raw), claims, func(t *jwt.Token) (any, error) {
-			kid, _ := t.Header["kid"].(string)
-			s.mu.RLock()
-			k := s.keys.byKID[kid]
-			s.mu.RUnlock()
-			if k == nil {
-				return nil, errors.New("unknown signing key")
-			}
-			return &k.Private.PublicKey, nil
-		})
+	raw = strings.TrimSpace(raw)
+	unverified, err := oidckeys.Unverified(raw)
 	if err != nil {
 		return nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid signature or malformed token.")
 	}
-	tid, _ := claims["tid"].(string)
-	if iss, _ := claims["iss"].(string); iss != "https://"+wellknown.STSHost+"/"+tid+"/" {
-		return nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid issuer.")
+	// Graph validates with the same rules as every other party here
+	// (internal/oidckeys): the issuer is the token's own tenant's v1 STS,
+	// the audience Graph's resource URI or app id, lifetime with 5 minutes
+	// of skew on exp and nbf alike.
+	tid, _ := unverified["tid"].(string)
+	keyFor := func(kid string) (*rsa.PublicKey, error) {
+		s.mu.RLock()
+		k := s.keys.byKID[kid]
+		s.mu.RUnlock()
+		if k == nil {
+			return nil, errors.New("unknown signing key")
+		}
+		return &k.Private.PublicKey, nil
 	}
-	if aud, _ := claims["aud"].(string); !strings.EqualFold(strings.TrimRight(aud, "/"), wellknown.GraphResource) && aud != wellknown.GraphAppID {
-		return nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
-	}
-	exp, err := claims.GetExpirationTime()
-	if err != nil || exp == nil || !s.clock.Now().Before(exp.Time) {
-		return nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+	claims, err := oidckeys.VerifyWith(raw, keyFor, oidckeys.Want{
+		Issuer:    "https://" + wellknown.STSHost + "/" + tid + "/",
+		Audiences: []string{wellknown.GraphResource, wellknown.GraphResource + "/", wellknown.GraphAppID},
+		Skew:      oidckeys.DefaultSkew,
+	}, s.clock.Now())
+	if err != nil {
+		var check oidckeys.Check
+		if f := (*oidckeys.Failure)(nil); errors.As(err, &f) {
+			check = f.Check
+		}
+		msg := "Access token validation failure. Invalid signature or malformed token."
+		switch check {
+		case oidckeys.CheckIssuer:
+			msg = "Access token validation failure. Invalid issuer."
+		case oidckeys.CheckAudience:
+			msg = "Access token validation failure. Invalid audience."
+		case oidckeys.CheckExpiry:
+			msg = "Lifetime validation failed, the token is expired."
+		case oidckeys.CheckNotBefore:
+			msg = "Lifetime validation failed, the token is not yet valid."
+		}
+		return nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "%s", msg)
 	}
 	c := &graphCaller{tid: tid}
+	c.appID, _ = claims["appid"].(string)
+	if c.appID == "" {
+		c.appID, _ = claims["azp"].(string)
+	}
 	if _, isUser := claims["upn"]; isUser {
 		c.user, _ = claims["oid"].(string)
 		c.wids = stringList(claims["wids"])
+		scp, _ := claims["scp"].(string)
+		c.scp = strings.Fields(scp)
 	} else {
 		c.roles = stringList(claims["roles"])
 	}
@@ -140,6 +219,7 @@ type graphHandler func(w http.ResponseWriter, r *http.Request, c *graphCaller) *
 
 func (s *Server) graph(h graphHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		graphTransport(w, r)
 		c, e := s.graphAuth(r)
 		if e == nil {
 			e = h(w, r, c)
@@ -153,6 +233,7 @@ func (s *Server) graph(h graphHandler) http.HandlerFunc {
 func (s *Server) graphRoutes(r *mux.Router) {
 	r.HandleFunc("/applications", s.graph(s.createApplication)).Methods(http.MethodPost)
 	r.HandleFunc("/applications", s.graph(s.listApplications)).Methods(http.MethodGet)
+	r.HandleFunc("/applications/$count", s.graph(s.countApplications)).Methods(http.MethodGet)
 	// An application is addressed by object id or by alternate key:
 	// /applications/{id} and /applications(appId='{appId}').
 	for _, app := range []string{"/applications/{id}", "/applications(appId='{appId}')"} {
@@ -161,11 +242,11 @@ func (s *Server) graphRoutes(r *mux.Router) {
 		r.HandleFunc(app, s.graph(s.deleteApplication)).Methods(http.MethodDelete)
 		r.HandleFunc(app+"/addPassword", s.graph(s.addPassword)).Methods(http.MethodPost)
 		r.HandleFunc(app+"/removePassword", s.graph(s.removePassword)).Methods(http.MethodPost)
+		r.HandleFunc(app+"/addKey", s.graph(s.addKey)).Methods(http.MethodPost)
+		r.HandleFunc(app+"/removeKey", s.graph(s.removeKey)).Methods(http.MethodPost)
 	}
-	r.HandleFunc("/servicePrincipals", s.graph(s.createServicePrincipal)).Methods(http.MethodPost)
-	r.HandleFunc("/users", s.graph(s.listUsers)).Methods(http.MethodGet)
-	r.HandleFunc("/users/{id}", s.graph(s.getUser)).Methods(http.MethodGet)
-	r.HandleFunc("/users/{id}/memberOf", s.graph(s.memberOf)).Methods(http.MethodGet)
+	s.principalRoutes(r)
+	s.userRoutes(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeGraphError(w, r, errGraph(http.StatusBadRequest, "BadRequest",
 			"Resource not found for the segment '%s'.", strings.TrimPrefix(r.URL.Path, "/v1.0/")))
@@ -174,253 +255,6 @@ func (s *Server) graphRoutes(r *mux.Router) {
 		s.writeGraphError(w, r, errGraph(http.StatusMethodNotAllowed, "Request_BadRequest",
 			"Specified HTTP method is not allowed for the request uri."))
 	})
-}
-
-// decodeGraph reads a JSON body strictly, with Graph's wording for errors.
-func decodeGraph(w http.ResponseWriter, r *http.Request, v any, typ string) *graphError {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return errGraph(http.StatusBadRequest, "Request_BadRequest", "Property '%s' does not exist on type 'microsoft.graph.%s'.", strings.Trim(field, `"`), typ)
-		}
-		return errGraph(http.StatusBadRequest, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
-	}
-	return nil
-}
-
-type applicationBody struct {
-	DisplayName            *string  `json:"displayName"`
-	SignInAudience         *string  `json:"signInAudience"`
-	IdentifierURIs         []string `json:"identifierUris"`
-	IsFallbackPublicClient *bool    `json:"isFallbackPublicClient"`
-	Web                    *struct {
-		RedirectURIs []string `json:"redirectUris"`
-	} `json:"web"`
-	API *struct {
-		RequestedAccessTokenVersion *int `json:"requestedAccessTokenVersion"`
-	} `json:"api"`
-}
-
-func (b *applicationBody) apply(a *Application) *graphError {
-	if b.DisplayName != nil {
-		a.DisplayName = *b.DisplayName
-	}
-	if b.SignInAudience != nil {
-		if *b.SignInAudience != "AzureADMyOrg" && *b.SignInAudience != "AzureADMultipleOrgs" {
-			return errGraph(http.StatusBadRequest, "Request_BadRequest", "signInAudience '%s' is not supported here: use AzureADMyOrg or AzureADMultipleOrgs.", *b.SignInAudience)
-		}
-		a.SignInAudience = *b.SignInAudience
-	}
-	if b.IdentifierURIs != nil {
-		a.IdentifierURIs = b.IdentifierURIs
-	}
-	if b.IsFallbackPublicClient != nil {
-		a.PublicClient = *b.IsFallbackPublicClient
-	}
-	if b.Web != nil {
-		a.RedirectURIs = b.Web.RedirectURIs
-	}
-	if b.API != nil && b.API.RequestedAccessTokenVersion != nil {
-		v := *b.API.RequestedAccessTokenVersion
-		if v != 1 && v != 2 {
-			return errGraph(http.StatusBadRequest, "Request_BadRequest", "requestedAccessTokenVersion must be 1 or 2.")
-		}
-		a.TokenVersion = v
-	}
-	return nil
-}
-
-func (s *Server) applicationJSON(a *Application, t *Tenant) map[string]any {
-	creds := make([]map[string]any, 0, len(a.Passwords))
-	for _, p := range a.Passwords {
-		creds = append(creds, passwordJSON(p, false))
-	}
-	publisher := ""
-	if len(t.Domains) > 0 {
-		publisher = t.Domains[0]
-	}
-	uris := a.IdentifierURIs
-	if uris == nil {
-		uris = []string{}
-	}
-	redirects := a.RedirectURIs
-	if redirects == nil {
-		redirects = []string{}
-	}
-	var tv any
-	if a.TokenVersion == 2 {
-		tv = 2
-	}
-	return map[string]any{
-		"id":                     a.ObjectID,
-		"deletedDateTime":        nil,
-		"appId":                  a.AppID,
-		"createdDateTime":        a.Created.UTC().Format(time.RFC3339),
-		"displayName":            a.DisplayName,
-		"identifierUris":         uris,
-		"isFallbackPublicClient": a.PublicClient,
-		"publisherDomain":        publisher,
-		"signInAudience":         a.SignInAudience,
-		"api":                    map[string]any{"requestedAccessTokenVersion": tv},
-		"passwordCredentials":    creds,
-		"web":                    map[string]any{"redirectUris": redirects},
-	}
-}
-
-func passwordJSON(p *PasswordCredential, withSecret bool) map[string]any {
-	var secret any
-	if withSecret {
-		secret = p.Secret
-	}
-	return map[string]any{
-		"customKeyIdentifier": nil,
-		"displayName":         p.DisplayName,
-		"endDateTime":         p.End.UTC().Format(time.RFC3339),
-		"hint":                p.Hint,
-		"keyId":               p.KeyID,
-		"secretText":          secret,
-		"startDateTime":       p.Start.UTC().Format(time.RFC3339),
-	}
-}
-
-// findApplication resolves the request's application by object id or by
-// its appId alternate key.
-func (s *Server) findApplication(c *graphCaller, r *http.Request) (*Application, *Tenant, *graphError) {
-	t := s.dir.tenant(c.tid)
-	if t == nil {
-		return nil, nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "The token's tenant does not exist.")
-	}
-	vars := mux.Vars(r)
-	id, appID := vars["id"], vars["appId"]
-	for _, a := range s.dir.apps {
-		if a.HomeTenant == t.ID && ((id != "" && strings.EqualFold(a.ObjectID, id)) || (appID != "" && strings.EqualFold(a.AppID, appID))) {
-			return a, t, nil
-		}
-	}
-	if id == "" {
-		id = appID
-	}
-	return nil, t, errGraph(http.StatusNotFound, "Request_ResourceNotFound", "Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)
-}
-
-func (s *Server) createApplication(w http.ResponseWriter, r *http.Request, c *graphCaller) *graphError {
-	if !c.isAppAdmin() {
-		return errInsufficientPrivileges
-	}
-	var body applicationBody
-	if e := decodeGraph(w, r, &body, "application"); e != nil {
-		return e
-	}
-	if body.DisplayName == nil || *body.DisplayName == "" {
-		return errGraph(http.StatusBadRequest, "Request_BadRequest", "Property 'displayName' is required.")
-	}
-	a := &Application{ObjectID: uuid.NewString(), AppID: uuid.NewString(), SignInAudience: "AzureADMyOrg", TokenVersion: 1,
-		Created: s.clock.Now().UTC().Truncate(time.Second)}
-	if e := body.apply(a); e != nil {
-		return e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.dir.tenant(c.tid)
-	if t == nil {
-		return errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "The token's tenant does not exist.")
-	}
-	a.HomeTenant = t.ID
-	s.dir.apps[strings.ToLower(a.AppID)] = a
-	out := s.applicationJSON(a, t)
-	out["@odata.context"] = graphBase + "$metadata#applications/$entity"
-	writeJSON(w, http.StatusCreated, out)
-	return nil
-}
-
-func (s *Server) listApplications(w http.ResponseWriter, r *http.Request, c *graphCaller) *graphError {
-	if !c.isAppAdmin() {
-		return errInsufficientPrivileges
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	t := s.dir.tenant(c.tid)
-	if t == nil {
-		return errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "The token's tenant does not exist.")
-	}
-	want := ""
-	if f := r.URL.Query().Get("$filter"); f != "" {
-		m := regexp.MustCompile(`^appId eq '([0-9a-fA-F-]{36})'$`).FindStringSubmatch(f)
-		if m == nil {
-			return errGraph(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property of resource 'Application'; this fake supports appId eq '<guid>'.")
-		}
-		want = strings.ToLower(m[1])
-	}
-	value := []map[string]any{}
-	for _, a := range s.dir.apps {
-		if a.HomeTenant == t.ID && (want == "" || strings.ToLower(a.AppID) == want) {
-			value = append(value, s.applicationJSON(a, t))
-		}
-	}
-	slices.SortFunc(value, func(x, y map[string]any) int {
-		return strings.Compare(x["createdDateTime"].(string)+x["appId"].(string), y["createdDateTime"].(string)+y["appId"].(string))
-	})
-	writeJSON(w, http.StatusOK, map[string]any{"@odata.context": graphBase + "$metadata#applications", "value": value})
-	return nil
-}
-
-func (s *Server) getApplication(w http.ResponseWriter, r *http.Request, c *graphCaller) *graphError {
-	if !c.isAppAdmin() {
-		return errInsufficientPrivileges
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a, t, e := s.findApplication(c, r)
-	if e != nil {
-		return e
-	}
-	out := s.applicationJSON(a, t)
-	out["@odata.context"] = graphBase + "$metadata#applications/$entity"
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (s *Server) patchApplication(w http.ResponseWriter, r *http.Request, c *graphCaller) *graphError {
-	if !c.isAppAdmin() {
-		return errInsufficientPrivileges
-	}
-	var body applicationBody
-	if e := decodeGraph(w, r, &body, "application"); e != nil {
-		return e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, _, e := s.findApplication(c, r)
-	if e != nil {
-		return e
-	}
-	cp := *a
-	if e := body.apply(&cp); e != nil {
-		return e
-	}
-	*a = cp
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request, c *graphCaller) *graphError {
-	if !c.isAppAdmin() {
-		return errInsufficientPrivileges
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, _, e := s.findApplication(c, r)
-	if e != nil {
-		return e
-	}
-	delete(s.dir.apps, strings.ToLower(a.AppID))
-	// The registration takes its principals with it.
-	for _, t := range s.dir.tenants {
-		delete(t.ServicePrincipals, a.AppID)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // newSecretText makes a 40-character secret shaped like Entra's
@@ -442,14 +276,24 @@ func (s *Server) addPassword(w http.ResponseWriter, r *http.Request, c *graphCal
 	if !c.isAppAdmin() {
 		return errInsufficientPrivileges
 	}
+	// Graph generates the secret; the keyId, hint and secretText a client
+	// may send are ignored, as Graph does.
 	var body struct {
 		PasswordCredential *struct {
-			DisplayName   string `json:"displayName"`
-			StartDateTime string `json:"startDateTime"`
-			EndDateTime   string `json:"endDateTime"`
+			DisplayName         string          `json:"displayName"`
+			StartDateTime       string          `json:"startDateTime"`
+			EndDateTime         string          `json:"endDateTime"`
+			CustomKeyIdentifier json.RawMessage `json:"customKeyIdentifier"`
+			Hint                json.RawMessage `json:"hint"`
+			KeyID               json.RawMessage `json:"keyId"`
+			SecretText          json.RawMessage `json:"secretText"`
 		} `json:"passwordCredential"`
 	}
-	if e := decodeGraph(w, r, &body, "passwordCredential"); e != nil {
+	raw, e := readBody(w, r)
+	if e != nil {
+		return e
+	}
+	if e := strictInto(raw, &body, "passwordCredential"); e != nil {
 		return e
 	}
 	now := s.clock.Now().UTC().Truncate(time.Second)
@@ -492,7 +336,11 @@ func (s *Server) removePassword(w http.ResponseWriter, r *http.Request, c *graph
 	var body struct {
 		KeyID string `json:"keyId"`
 	}
-	if e := decodeGraph(w, r, &body, "application"); e != nil {
+	raw, e := readBody(w, r)
+	if e != nil {
+		return e
+	}
+	if e := strictInto(raw, &body, "application"); e != nil {
 		return e
 	}
 	s.mu.Lock()
@@ -510,160 +358,18 @@ func (s *Server) removePassword(w http.ResponseWriter, r *http.Request, c *graph
 	return nil
 }
 
-func (s *Server) createServicePrincipal(w http.ResponseWriter, r *http.Request, c *graphCaller) *graphError {
-	if !c.isAppAdmin() {
-		return errInsufficientPrivileges
-	}
-	var body struct {
-		AppID string `json:"appId"`
-	}
-	if e := decodeGraph(w, r, &body, "servicePrincipal"); e != nil {
-		return e
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.dir.tenant(c.tid)
-	a := s.dir.app(body.AppID)
-	if t == nil || a == nil || a.firstParty || (a.HomeTenant != t.ID && a.SignInAudience == "AzureADMyOrg") {
-		return errGraph(http.StatusBadRequest, "Request_BadRequest", "The appId '%s' of the service principal does not reference a valid application object.", body.AppID)
-	}
-	if t.ServicePrincipals[a.AppID] != nil {
-		return errGraph(http.StatusConflict, "Request_MultipleObjectsWithSameKeyValue", "The service principal cannot be created, updated, or restored because the service principal name %s is already in use.", a.AppID)
-	}
-	sp := &ServicePrincipal{ObjectID: uuid.NewSHA1(uuid.MustParse(t.ID), []byte("sp:"+a.AppID)).String(), AppID: a.AppID, DisplayName: a.DisplayName, AccountEnabled: true}
-	t.ServicePrincipals[a.AppID] = sp
-	names := append([]string{a.AppID}, a.IdentifierURIs...)
-	writeJSON(w, http.StatusCreated, map[string]any{
-		"@odata.context":         graphBase + "$metadata#servicePrincipals/$entity",
-		"id":                     sp.ObjectID,
-		"accountEnabled":         true,
-		"appDisplayName":         a.DisplayName,
-		"appId":                  a.AppID,
-		"appOwnerOrganizationId": a.HomeTenant,
-		"displayName":            a.DisplayName,
-		"servicePrincipalNames":  names,
-		"servicePrincipalType":   "Application",
-		"signInAudience":         a.SignInAudience,
-	})
-	return nil
-}
-
-func userJSON(u *User) map[string]any {
-	orNil := func(s string) any {
-		if s == "" {
-			return nil
-		}
-		return s
+func passwordJSON(p *PasswordCredential, withSecret bool) map[string]any {
+	var secret any
+	if withSecret {
+		secret = p.Secret
 	}
 	return map[string]any{
-		"businessPhones":    []string{},
-		"displayName":       u.DisplayName,
-		"givenName":         orNil(u.GivenName),
-		"jobTitle":          nil,
-		"mail":              orNil(u.Mail),
-		"mobilePhone":       nil,
-		"officeLocation":    nil,
-		"preferredLanguage": nil,
-		"surname":           orNil(u.Surname),
-		"userPrincipalName": u.UPN,
-		"id":                u.ObjectID,
+		"customKeyIdentifier": nil,
+		"displayName":         p.DisplayName,
+		"endDateTime":         p.End.UTC().Format(time.RFC3339),
+		"hint":                p.Hint,
+		"keyId":               p.KeyID,
+		"secretText":          secret,
+		"startDateTime":       p.Start.UTC().Format(time.RFC3339),
 	}
-}
-
-var userFilterTerm = regexp.MustCompile(`^(mail|userPrincipalName) eq '([^']*)'$`)
-
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *graphCaller) *graphError {
-	if !c.canReadUsers() {
-		return errInsufficientPrivileges
-	}
-	type term struct{ field, value string }
-	var terms []term
-	if f := r.URL.Query().Get("$filter"); f != "" {
-		for _, part := range strings.Split(f, " or ") {
-			m := userFilterTerm.FindStringSubmatch(strings.TrimSpace(part))
-			if m == nil {
-				return errGraph(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported query: this fake filters users by \"mail eq '…'\" or \"userPrincipalName eq '…'\" joined with \"or\".")
-			}
-			terms = append(terms, term{m[1], m[2]})
-		}
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	t := s.dir.tenant(c.tid)
-	if t == nil {
-		return errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "The token's tenant does not exist.")
-	}
-	value := []map[string]any{}
-	for _, u := range t.Users {
-		match := len(terms) == 0
-		for _, tm := range terms {
-			v := u.UPN
-			if tm.field == "mail" {
-				v = u.Mail
-			}
-			match = match || (v != "" && strings.EqualFold(v, tm.value))
-		}
-		if match {
-			value = append(value, userJSON(u))
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"@odata.context": graphBase + "$metadata#users", "value": value})
-	return nil
-}
-
-func (s *Server) lookupUser(c *graphCaller, id string) (*User, *Tenant, *graphError) {
-	t := s.dir.tenant(c.tid)
-	if t == nil {
-		return nil, nil, errGraph(http.StatusUnauthorized, "InvalidAuthenticationToken", "The token's tenant does not exist.")
-	}
-	if u := t.userByID(id); u != nil {
-		return u, t, nil
-	}
-	return nil, t, errGraph(http.StatusNotFound, "Request_ResourceNotFound", "Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)
-}
-
-func (s *Server) getUser(w http.ResponseWriter, r *http.Request, c *graphCaller) *graphError {
-	if !c.canReadUsers() {
-		return errInsufficientPrivileges
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	u, _, e := s.lookupUser(c, mux.Vars(r)["id"])
-	if e != nil {
-		return e
-	}
-	out := userJSON(u)
-	out["@odata.context"] = graphBase + "$metadata#users/$entity"
-	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (s *Server) memberOf(w http.ResponseWriter, r *http.Request, c *graphCaller) *graphError {
-	if !c.canReadUsers() {
-		return errInsufficientPrivileges
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	u, t, e := s.lookupUser(c, mux.Vars(r)["id"])
-	if e != nil {
-		return e
-	}
-	value := []map[string]any{}
-	for _, rid := range u.Roles {
-		name := ""
-		for n, id := range wellknown.DirectoryRoles {
-			if id == rid {
-				name = n
-			}
-		}
-		value = append(value, map[string]any{
-			"@odata.type":     "#microsoft.graph.directoryRole",
-			"id":              uuid.NewSHA1(uuid.MustParse(t.ID), []byte("role:"+rid)).String(),
-			"deletedDateTime": nil,
-			"displayName":     name,
-			"roleTemplateId":  rid,
-		})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"@odata.context": graphBase + "$metadata#directoryObjects", "value": value})
-	return nil
 }

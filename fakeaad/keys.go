@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"strings"
 	"sync"
+	"time"
 )
 
 // The built-in signing keys are RSA-2048 keys with self-signed certificates
@@ -108,63 +109,137 @@ func ParseSigningKey(data []byte) (*SigningKey, error) {
 
 // jwk is one key as published in a JWKS document.
 type jwk struct {
-	Kty    string   `json:"kty"`
-	Use    string   `json:"use"`
-	Kid    string   `json:"kid"`
-	X5t    string   `json:"x5t"`
-	N      string   `json:"n"`
-	E      string   `json:"e"`
-	X5c    []string `json:"x5c"`
-	Issuer string   `json:"issuer,omitempty"`
+	Kty string   `json:"kty"`
+	Use string   `json:"use"`
+	Kid string   `json:"kid"`
+	X5t string   `json:"x5t"`
+	N   string   `json:"n"`
+	E   string   `json:"e"`
+	X5c []string `json:"x5c"`
+	// CloudInstanceName names the cloud on each key, as current Entra key
+	// sets do ("microsoftonline.com" for the public cloud).
+	CloudInstanceName string `json:"cloud_instance_name"`
+	Issuer            string `json:"issuer,omitempty"`
 }
 
 func (k *SigningKey) jwk(issuer string) jwk {
 	return jwk{
-		Kty:    "RSA",
-		Use:    "sig",
-		Kid:    k.KID,
-		X5t:    k.KID,
-		N:      base64.RawURLEncoding.EncodeToString(k.Private.N.Bytes()),
-		E:      base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.Private.E)).Bytes()),
-		X5c:    []string{base64.StdEncoding.EncodeToString(k.Cert.Raw)},
-		Issuer: issuer,
+		Kty:               "RSA",
+		Use:               "sig",
+		Kid:               k.KID,
+		X5t:               k.KID,
+		N:                 base64.RawURLEncoding.EncodeToString(k.Private.N.Bytes()),
+		E:                 base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.Private.E)).Bytes()),
+		X5c:               []string{base64.StdEncoding.EncodeToString(k.Cert.Raw)},
+		CloudInstanceName: "microsoftonline.com",
+		Issuer:            issuer,
 	}
 }
 
-// keySet is the published keys, the last one signing. It is immutable: a
-// rotation builds a new set, so readers need no lock beyond the pointer swap.
+// keySet is the published keys and the one that signs. Entra always
+// publishes more than the signing key: the next key is out before anything
+// is signed with it, so relying parties that cache the set for a day
+// already know it (access-tokens.md, "Validate the signature"). It is
+// immutable: a change builds a new set. A scheduled rollover is part of
+// the set and takes effect by the fake's clock, so reading it needs no
+// write lock.
 type keySet struct {
-	keys   []*SigningKey
+	keys   []*SigningKey // published, in publication order
+	signer *SigningKey
 	byKID  map[string]*SigningKey
-	jwksV1 []byte // /discovery/keys: no issuer field (as the captured v1 set)
-	jwksV2 []byte // /discovery/v2.0/keys: issuer template per key
+	roll   *rollover
+	jwks   map[bool][2][]byte // [retired?] -> v1, v2 documents
 }
 
-func newKeySet(keys []*SigningKey, publicURL string) (*keySet, error) {
+// rollover is Entra's scheduled key change: the published next key signs
+// from signAt, the old signing key is unpublished at retireAt.
+type rollover struct {
+	from, to         *SigningKey
+	signAt, retireAt time.Time
+}
+
+func newKeySet(keys []*SigningKey, signer *SigningKey, roll *rollover, publicURL string) (*keySet, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("a key set needs at least one key")
 	}
-	ks := &keySet{keys: keys, byKID: map[string]*SigningKey{}}
-	var v1, v2 []jwk
+	ks := &keySet{keys: keys, signer: signer, roll: roll, byKID: map[string]*SigningKey{}, jwks: map[bool][2][]byte{}}
 	for _, k := range keys {
 		if _, dup := ks.byKID[k.KID]; dup {
 			return nil, fmt.Errorf("signing key %s published twice", k.KID)
 		}
 		ks.byKID[k.KID] = k
-		v1 = append(v1, k.jwk(""))
-		v2 = append(v2, k.jwk(publicURL+"/{tenantid}/v2.0"))
 	}
-	var err error
-	if ks.jwksV1, err = json.Marshal(map[string]any{"keys": v1}); err != nil {
-		return nil, err
+	if ks.byKID[signer.KID] == nil {
+		return nil, fmt.Errorf("signing key %s is not published", signer.KID)
 	}
-	if ks.jwksV2, err = json.Marshal(map[string]any{"keys": v2}); err != nil {
-		return nil, err
+	for _, retired := range []bool{false, true} {
+		if retired && roll == nil {
+			continue
+		}
+		var v1, v2 []jwk
+		for _, k := range keys {
+			if retired && k == roll.from {
+				continue
+			}
+			v1 = append(v1, k.jwk(""))
+			v2 = append(v2, k.jwk(publicURL+"/{tenantid}/v2.0"))
+		}
+		b1, err := json.Marshal(map[string]any{"keys": v1})
+		if err != nil {
+			return nil, err
+		}
+		b2, err := json.Marshal(map[string]any{"keys": v2})
+		if err != nil {
+			return nil, err
+		}
+		ks.jwks[retired] = [2][]byte{b1, b2}
 	}
 	return ks, nil
 }
 
-func (ks *keySet) active() *SigningKey { return ks.keys[len(ks.keys)-1] }
+// active is the key that signs at now.
+func (ks *keySet) active(now time.Time) *SigningKey {
+	if ks.roll != nil && !now.Before(ks.roll.signAt) {
+		return ks.roll.to
+	}
+	return ks.signer
+}
+
+func (ks *keySet) retiredAt(now time.Time) bool {
+	return ks.roll != nil && !now.Before(ks.roll.retireAt)
+}
+
+// published lists the keys published at now.
+func (ks *keySet) published(now time.Time) []*SigningKey {
+	if !ks.retiredAt(now) {
+		return ks.keys
+	}
+	var out []*SigningKey
+	for _, k := range ks.keys {
+		if k != ks.roll.from {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// document is the JWKS at now, v1 (no issuer) or v2.
+func (ks *keySet) document(now time.Time, v2 bool) []byte {
+	d := ks.jwks[ks.retiredAt(now)]
+	if v2 {
+		return d[1]
+	}
+	return d[0]
+}
+
+// verifier is the published key with kid at now, or nil.
+func (ks *keySet) verifier(kid string, now time.Time) *SigningKey {
+	k := ks.byKID[kid]
+	if k != nil && ks.retiredAt(now) && k == ks.roll.from {
+		return nil
+	}
+	return k
+}
 
 // resolveKey turns a fixture key reference ("builtin-N" or a PEM bundle)
 // into a key.

@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -45,6 +47,10 @@ type Server struct {
 	dir     *directory
 	keys    *keySet
 	disco   map[string][]byte // discovery documents by kind+tenant, built on first use
+
+	// flows holds grants in flight: codes, refresh tokens, device codes,
+	// sessions (flows.go). It has its own lock.
+	flows *flowState
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -59,11 +65,11 @@ func New(opts Options) (*Server, error) {
 	if opts.Fixture == nil {
 		return nil, errors.New("fakeaad: Options.Fixture is required (at least one tenant)")
 	}
-	s := &Server{publicURL: pub, clock: clock.OrReal(opts.Clock), log: opts.Logger}
+	s := &Server{publicURL: pub, clock: clock.OrReal(opts.Clock), log: opts.Logger, flows: newFlowState()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.faults = faults.NewSet(stsErrorBody(s.clock.Now, pub))
+	s.faults = faults.NewRequestSet(s.faultBody)
 	if err := s.load(opts.Fixture); err != nil {
 		return nil, err
 	}
@@ -79,20 +85,28 @@ func (s *Server) load(f *Fixture) error {
 		return fmt.Errorf("fakeaad: %w", err)
 	}
 	keys := make([]*SigningKey, 0, len(dir.keys))
+	var signer *SigningKey
 	for _, ref := range dir.keys {
 		k, err := resolveKey(ref)
 		if err != nil {
 			return fmt.Errorf("fakeaad: %w", err)
 		}
 		keys = append(keys, k)
+		if ref == dir.signer {
+			signer = k
+		}
 	}
-	ks, err := newKeySet(keys, s.publicURL)
+	if signer == nil {
+		return fmt.Errorf("fakeaad: signingKey %q is not among signingKeys", dir.signer)
+	}
+	ks, err := newKeySet(keys, signer, nil, s.publicURL)
 	if err != nil {
 		return fmt.Errorf("fakeaad: %w", err)
 	}
 	s.mu.Lock()
 	s.dir, s.keys, s.disco = dir, ks, map[string][]byte{}
 	s.mu.Unlock()
+	s.flows.clear()
 	return nil
 }
 
@@ -122,7 +136,15 @@ func (s *Server) ExportState() ([]byte, error) {
 	if c := s.dir.app(connectorAppID); c != nil && len(c.Passwords) > 0 {
 		secret = c.Passwords[0].Secret
 	}
-	return fixture.Marshal(s.dir.export(secret))
+	f := s.dir.export(secret)
+	// Keys as they stand now; a rollover still scheduled is not exported.
+	now := s.clock.Now()
+	f.SigningKeys = nil
+	for _, k := range s.keys.published(now) {
+		f.SigningKeys = append(f.SigningKeys, k.ref())
+	}
+	f.SigningKey = s.keys.active(now).ref()
+	return fixture.Marshal(f)
 }
 
 // ImportState replaces the directory with an aad: fixture section.
@@ -134,76 +156,147 @@ func (s *Server) ImportState(b []byte) error {
 	return s.load(&f)
 }
 
-// RotateSigningKey publishes the key ref ("builtin-N" or a PEM bundle;
-// empty picks the next built-in key not yet published) and signs with it
-// from now on. Earlier keys stay published, as Entra keeps retired keys
-// while tokens signed with them may still be alive. It returns the new kid.
+// RotateSigningKey signs with the key ref from now on: an emergency
+// rollover, with no wait. ref is "builtin-N" or a PEM bundle; empty takes
+// the published next key. The key is published if it was not; earlier keys
+// stay published, as Entra keeps retired keys while tokens signed with them
+// may still be alive; a new next key is published when a built-in one is
+// left. It returns the kid that signs now.
 func (s *Server) RotateSigningKey(ref string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.clock.Now()
+	cur := s.keys.active(now)
+	keys := slices.Clone(s.keys.published(now))
+	var k *SigningKey
 	if ref == "" {
-		builtins, err := builtinKeys()
-		if err != nil {
-			return "", err
-		}
-		for _, k := range builtins {
-			if s.keys.byKID[k.KID] == nil {
-				ref = k.Name
-				break
+		if k = nextKey(keys, cur); k == nil {
+			var err error
+			if k, err = unpublishedBuiltin(keys); err != nil {
+				return "", err
 			}
 		}
-		if ref == "" {
-			return "", errors.New("every built-in signing key is already published; pass a PEM bundle")
+	} else {
+		var err error
+		if k, err = resolveKey(ref); err != nil {
+			return "", err
 		}
 	}
-	k, err := resolveKey(ref)
-	if err != nil {
-		return "", err
+	if k.KID == cur.KID {
+		return "", fmt.Errorf("key %s already signs", k.KID)
 	}
-	if s.keys.byKID[k.KID] != nil {
-		return "", fmt.Errorf("key %s is already published", k.KID)
+	if published := slices.IndexFunc(keys, func(p *SigningKey) bool { return p.KID == k.KID }); published >= 0 {
+		k = keys[published]
+	} else {
+		keys = append(keys, k)
 	}
-	ks, err := newKeySet(append(append([]*SigningKey{}, s.keys.keys...), k), s.publicURL)
-	if err != nil {
-		return "", err
+	if nextKey(keys, k) == nil {
+		if next, err := unpublishedBuiltin(keys); err == nil {
+			keys = append(keys, next)
+		}
 	}
-	s.keys = ks
-	s.dir.keys = append(append([]string{}, s.dir.keys...), k.ref())
-	return k.KID, nil
+	return k.KID, s.setKeys(keys, k, nil)
 }
 
-// RetireSigningKey stops publishing kid; tokens it signed stop verifying.
-func (s *Server) RetireSigningKey(kid string) error {
+// RolloverSigningKey is Entra's scheduled rollover: the published next key
+// signs after overlap (relying parties have had the set with it for that
+// long), the old signing key is unpublished another overlap later, and a
+// new next key is published now. It returns the kid that will sign.
+func (s *Server) RolloverSigningKey(overlap time.Duration) (string, error) {
+	if overlap <= 0 {
+		return s.RotateSigningKey("")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var keep []*SigningKey
-	var refs []string
-	for _, k := range s.keys.keys {
-		if k.KID != kid {
-			keep = append(keep, k)
-			refs = append(refs, k.ref())
+	now := s.clock.Now()
+	if s.keys.roll != nil && now.Before(s.keys.roll.retireAt) {
+		return "", fmt.Errorf("a rollover to %s is in progress until %s", s.keys.roll.to.KID, s.keys.roll.retireAt.Format(time.RFC3339))
+	}
+	cur := s.keys.active(now)
+	keys := slices.Clone(s.keys.published(now))
+	to := nextKey(keys, cur)
+	if to == nil {
+		return "", errors.New("no next key is published; rotate to a key first")
+	}
+	if next, err := unpublishedBuiltin(keys); err == nil {
+		keys = append(keys, next)
+	}
+	return to.KID, s.setKeys(keys, cur, &rollover{from: cur, to: to, signAt: now.Add(overlap), retireAt: now.Add(2 * overlap)})
+}
+
+// nextKey is the newest published key other than the signer: the one a
+// rollover moves to.
+func nextKey(keys []*SigningKey, signer *SigningKey) *SigningKey {
+	for i := len(keys) - 1; i >= 0; i-- {
+		if keys[i].KID != signer.KID && slices.Index(keys, signer) < i {
+			return keys[i]
 		}
 	}
-	if len(keep) == len(s.keys.keys) {
-		return fmt.Errorf("no published key %q", kid)
-	}
-	ks, err := newKeySet(keep, s.publicURL)
-	if err != nil {
-		return fmt.Errorf("cannot retire the last signing key: %w", err)
-	}
-	s.keys, s.dir.keys = ks, refs
 	return nil
 }
 
-// SigningKeyIDs lists the published kids; the last one signs.
+func unpublishedBuiltin(keys []*SigningKey) (*SigningKey, error) {
+	builtins, err := builtinKeys()
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range builtins {
+		if !slices.ContainsFunc(keys, func(k *SigningKey) bool { return k.KID == b.KID }) {
+			return b, nil
+		}
+	}
+	return nil, errors.New("every built-in signing key is already published; pass a PEM bundle")
+}
+
+// setKeys installs a new key set; the caller holds the lock.
+func (s *Server) setKeys(keys []*SigningKey, signer *SigningKey, roll *rollover) error {
+	ks, err := newKeySet(keys, signer, roll, s.publicURL)
+	if err != nil {
+		return err
+	}
+	s.keys = ks
+	s.dir.keys = nil
+	for _, k := range keys {
+		s.dir.keys = append(s.dir.keys, k.ref())
+	}
+	s.dir.signer = signer.ref()
+	return nil
+}
+
+// RetireSigningKey stops publishing kid; tokens it signed stop verifying.
+// The signing key cannot be retired.
+func (s *Server) RetireSigningKey(kid string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	signer := s.keys.active(now)
+	if signer.KID == kid {
+		return fmt.Errorf("key %s signs; rotate to another key before retiring it", kid)
+	}
+	keys := s.keys.published(now)
+	keep := slices.DeleteFunc(slices.Clone(keys), func(k *SigningKey) bool { return k.KID == kid })
+	if len(keep) == len(keys) {
+		return fmt.Errorf("no published key %q", kid)
+	}
+	return s.setKeys(keep, signer, nil)
+}
+
+// SigningKeyIDs lists the kids published now, in publication order.
 func (s *Server) SigningKeyIDs() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]string, len(s.keys.keys))
-	for i, k := range s.keys.keys {
-		out[i] = k.KID
+	var out []string
+	for _, k := range s.keys.published(s.clock.Now()) {
+		out = append(out, k.KID)
 	}
 	return out
+}
+
+// ActiveSigningKeyID is the kid that signs now.
+func (s *Server) ActiveSigningKeyID() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.keys.active(s.clock.Now()).KID
 }
 
 func (s *Server) routes() http.Handler {
@@ -212,11 +305,14 @@ func (s *Server) routes() http.Handler {
 	admin.HandleFunc("/keys", s.adminKeys).Methods(http.MethodGet)
 	admin.HandleFunc("/keys/rotate", s.adminRotate).Methods(http.MethodPost)
 	admin.HandleFunc("/keys/retire", s.adminRetire).Methods(http.MethodPost)
+	admin.HandleFunc("/keys/rollover", s.adminRollover).Methods(http.MethodPost)
+	admin.HandleFunc("/blocks", s.adminBlocks).Methods(http.MethodGet, http.MethodPost, http.MethodDelete)
 
 	s.graphRoutes(r.PathPrefix("/v1.0").Subrouter())
 
 	r.HandleFunc("/common/discovery/instance", s.instanceDiscovery).Methods(http.MethodGet)
 	r.HandleFunc("/error", s.errorPage).Methods(http.MethodGet)
+	s.signInRoutes(r)
 	r.HandleFunc("/{tenant}/oauth2/token", s.token(false))
 	r.HandleFunc("/{tenant}/oauth2/v2.0/token", s.token(true))
 	r.HandleFunc("/{tenant}/.well-known/openid-configuration", s.discovery(false)).Methods(http.MethodGet)

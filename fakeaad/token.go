@@ -53,6 +53,9 @@ func (s *Server) token(v2 bool) http.HandlerFunc {
 		req.clientID, req.secret, req.secretGiven = clientCredentials(r)
 		in, e := s.authorize(&req)
 		if e != nil {
+			if req.retryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(req.retryAfter))
+			}
 			s.writeSTSError(w, r, e)
 			return
 		}
@@ -79,6 +82,7 @@ func clientCredentials(r *http.Request) (id, secret string, given bool) {
 }
 
 type tokenRequest struct {
+	retryAfter  int // seconds, set when a throttled block answers
 	v2          bool
 	tenantSeg   string
 	form        url.Values
@@ -102,41 +106,109 @@ type mintInput struct {
 	scp          string
 	user         *User // a copy
 	ipaddr       string
+
+	// User grants only (usertoken.go).
+	amr        []string
+	idToken    bool     // openid was asked for
+	refresh    bool     // offline_access was asked for (always on v1)
+	clientInfo bool     // client_info=1
+	oidcEcho   []string // OpenID scopes repeated in the v2 scope field
+	nonce      string
+	authTime   time.Time
+	grant      signIn // what a refresh token issued now stands for
+	// fullScopeNames: the client wrote Graph scopes as full URIs.
+	fullScopeNames bool
+}
+
+const (
+	deviceCodeGrant = "urn:ietf:params:oauth:grant-type:device_code"
+	jwtBearerGrant  = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+)
+
+// supportedGrants are the grant types the token endpoints take.
+var supportedGrants = []string{"client_credentials", "password", "refresh_token", "authorization_code", deviceCodeGrant, jwtBearerGrant}
+
+// grantAliases are short grant names clients send for the URN forms: MSAL
+// Go posts grant_type=device_code (apps/internal/oauth/ops/internal/grant),
+// MSAL Python the URN; Entra takes both.
+var grantAliases = map[string]string{"device_code": deviceCodeGrant}
+
+// grantParams are the parameters each grant must carry besides client_id.
+var grantParams = map[string][]string{
+	"refresh_token":      {"refresh_token"},
+	"authorization_code": {"code"},
+	deviceCodeGrant:      {"device_code"},
+	jwtBearerGrant:       {"assertion", "requested_token_use"},
 }
 
 // authorize validates a token request in the order Entra is believed to
 // (reference/aad.md §7) and returns what to mint or the first error.
 func (s *Server) authorize(req *tokenRequest) (*mintInput, *stsError) {
 	grant := req.form.Get("grant_type")
+	if long, ok := grantAliases[grant]; ok {
+		grant = long
+		req.form.Set("grant_type", long)
+	}
 	seg := strings.ToLower(req.tenantSeg)
 	generic := seg == "common" || seg == "organizations" || seg == "consumers"
 	switch {
 	case grant == "":
 		return nil, errMissingParam("grant_type")
-	case grant != "client_credentials" && grant != "password":
+	case !slices.Contains(supportedGrants, grant):
 		return nil, errUnsupportedGrant(grant)
 	case grant == "client_credentials" && generic:
 		return nil, errNoTenantInfo()
+	case grant == "password" && req.v2 && (seg == "common" || seg == "consumers"):
+		// ROPC needs a home realm; Entra refuses it where the user's
+		// tenant is not implied (MSAL4J #382, MSAL.NET #1572). The v1
+		// endpoint still finds the tenant from the user name.
+		return nil, errGrantOnCommon()
 	case req.clientID == "":
 		return nil, errMissingParam("client_id")
+	}
+	for _, p := range grantParams[grant] {
+		if req.form.Get(p) == "" {
+			return nil, errMissingParam(p)
+		}
+	}
+	if grant == jwtBearerGrant && req.form.Get("requested_token_use") != "on_behalf_of" {
+		return nil, errOBOTokenUse(req.form.Get("requested_token_use"))
+	}
+	// A grant redeemed on /common or /organizations carries its tenant.
+	grantTenant := ""
+	if generic && grant != "password" {
+		grantTenant = s.flows.peekTenant(grant, req.form)
+		if grant == jwtBearerGrant {
+			grantTenant = unverifiedClaim(req.form.Get("assertion"), "tid")
+		}
 	}
 
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	d := s.dir
 	var t *Tenant
-	if generic {
+	switch {
+	case generic && grant == "password":
 		// A password grant on /organizations finds the tenant from the
 		// user's domain, as Entra's home-realm discovery does.
 		_, dom, _ := strings.Cut(req.form.Get("username"), "@")
 		if t = d.tenant(dom); t == nil {
 			return nil, errUserNotFound(req.form.Get("username"), seg)
 		}
-	} else if t = d.tenant(seg); t == nil {
-		if _, err := uuid.Parse(seg); err != nil && !strings.Contains(seg, ".") {
-			return nil, errTenantMalformed(req.tenantSeg)
+	case generic:
+		if t = d.tenant(grantTenant); t == nil {
+			if grant == jwtBearerGrant {
+				return nil, errUserAssertion("The assertion names no tenant of this directory.")
+			}
+			return nil, errMalformedGrant()
 		}
-		return nil, errTenantNotFound(req.tenantSeg)
+	default:
+		if t = d.tenant(seg); t == nil {
+			if _, err := uuid.Parse(seg); err != nil && !strings.Contains(seg, ".") {
+				return nil, errTenantMalformed(req.tenantSeg)
+			}
+			return nil, errTenantNotFound(req.tenantSeg)
+		}
 	}
 	tenantName := t.DisplayName
 	if tenantName == "" {
@@ -154,81 +226,127 @@ func (s *Server) authorize(req *tokenRequest) (*mintInput, *stsError) {
 		}
 		return nil, errMissingServicePrincipal(app.AppID, t.ID)
 	}
-
-	in := &mintInput{v2Endpoint: req.v2, tid: t.ID, clientAppID: app.AppID, clientOID: sp.ObjectID, appidacr: "0"}
-	if app.PublicClient {
-		if req.secretGiven {
-			return nil, errPublicClientSecret()
+	if !sp.AccountEnabled || d.blocked("servicePrincipalDisabled", app.AppID, "") != nil {
+		return nil, errAppDisabled(app.AppID, app.DisplayName)
+	}
+	if b := d.blocked("throttled", app.AppID, req.form.Get("username")); b != nil {
+		req.retryAfter = b.RetryAfter
+		if req.retryAfter == 0 {
+			req.retryAfter = 60
 		}
-		if grant == "client_credentials" {
-			return nil, errNoSecret()
-		}
-	} else {
-		if !req.secretGiven {
-			return nil, errNoSecret()
-		}
-		if e := s.checkSecret(app, req.secret); e != nil {
-			return nil, e
-		}
-		in.appidacr = "1"
+		return nil, errThrottled()
 	}
 
-	var resource, scp string
-	if req.v2 {
-		if req.form.Has("resource") {
-			return nil, errResourceParamOnV2()
+	in := &mintInput{v2Endpoint: req.v2, tid: t.ID, clientAppID: app.AppID, clientOID: sp.ObjectID}
+	var e *stsError
+	if in.appidacr, e = s.authenticateClient(req, app, t, grant); e != nil {
+		return nil, e
+	}
+
+	if grant == "client_credentials" {
+		return s.appToken(req, d, t, tenantName, app, in)
+	}
+	return s.userToken(req, d, t, tenantName, app, grant, in)
+}
+
+// authenticateClient checks the client's credential and returns the
+// appidacr it earns: "0" public, "1" secret, "2" certificate.
+func (s *Server) authenticateClient(req *tokenRequest, app *Application, t *Tenant, grant string) (string, *stsError) {
+	assertion := req.form.Get("client_assertion")
+	if app.PublicClient {
+		if req.secretGiven || assertion != "" {
+			return "", errPublicClientSecret()
 		}
-		scope := req.form.Get("scope")
-		if scope == "" {
-			return nil, errMissingParam("scope")
+		if grant == "client_credentials" || grant == jwtBearerGrant {
+			return "", errNoSecret()
 		}
-		var e *stsError
-		if resource, scp, e = parseV2Scope(scope, grant == "client_credentials"); e != nil {
-			return nil, e
+		return "0", nil
+	}
+	if assertion != "" && !req.secretGiven {
+		if at := req.form.Get("client_assertion_type"); at != clientAssertionType {
+			if at == "" {
+				return "", errMissingParam("client_assertion_type")
+			}
+			return "", errAssertionType(at)
 		}
-	} else {
-		if resource = req.form.Get("resource"); resource == "" {
-			return nil, errMissingParam("resource")
+		if e := s.checkClientAssertion(app, assertion, s.tokenEndpoints(req.tenantSeg, t)); e != nil {
+			return "", e
 		}
-		scp = "user_impersonation"
+		return "2", nil
+	}
+	if !req.secretGiven {
+		return "", errNoSecret()
+	}
+	if e := s.checkSecret(app, req.secret); e != nil {
+		return "", e
+	}
+	return "1", nil
+}
+
+// tokenEndpoints are the URLs a client assertion may name as audience:
+// both token endpoints under the tenant's id, its domains and the segment
+// the request used.
+func (s *Server) tokenEndpoints(seg string, t *Tenant) []string {
+	var out []string
+	for _, name := range append([]string{t.ID, seg}, t.Domains...) {
+		out = append(out, s.publicURL+"/"+name+"/oauth2/v2.0/token", s.publicURL+"/"+name+"/oauth2/token")
+	}
+	return out
+}
+
+// appToken finishes a client credentials request.
+func (s *Server) appToken(req *tokenRequest, d *directory, t *Tenant, tenantName string, app *Application, in *mintInput) (*mintInput, *stsError) {
+	resource, _, e := s.requestedResource(req, "")
+	if e != nil {
+		return nil, e
 	}
 	res := d.resource(t, resource)
 	if res == nil {
 		return nil, errResourceNotFound(resource, tenantName)
 	}
+	in.setResource(res, resource)
+	// The roles claim: what the tenant assigned the client's principal on
+	// the resource (graph_consent.go).
+	if e := d.applyConsent(t, app, d.servicePrincipal(t, app.AppID), res, in, req.form); e != nil {
+		return nil, e
+	}
+	return in, nil
+}
+
+// requestedResource reads the resource and delegated permissions of a
+// request: scope on v2, resource on v1. fallback is the scope or resource
+// of the sign-in a grant redeems, used when the request names none.
+func (s *Server) requestedResource(req *tokenRequest, fallback string) (resource, scp string, e *stsError) {
+	cc := req.form.Get("grant_type") == "client_credentials"
+	if req.v2 {
+		if req.form.Has("resource") {
+			return "", "", errResourceParamOnV2()
+		}
+		scope := req.form.Get("scope")
+		if scope == "" {
+			scope = fallback
+		}
+		if scope == "" {
+			return "", "", errMissingParam("scope")
+		}
+		return parseV2Scope(scope, cc)
+	}
+	if resource = req.form.Get("resource"); resource == "" {
+		resource = fallback
+	}
+	if resource == "" {
+		return "", "", errMissingParam("resource")
+	}
+	return resource, "user_impersonation", nil
+}
+
+func (in *mintInput) setResource(res *Application, requested string) {
 	in.tokenVersion = res.TokenVersion
-	in.resourceEcho = resource
-	in.aud = strings.TrimSuffix(resource, "/.default")
+	in.resourceEcho = requested
+	in.aud = strings.TrimSuffix(requested, "/.default")
 	if in.tokenVersion == 2 {
 		in.aud = res.AppID
 	}
-
-	if grant == "password" {
-		username, password := req.form.Get("username"), req.form.Get("password")
-		switch {
-		case username == "":
-			return nil, errMissingParam("username")
-		case password == "":
-			return nil, errMissingParam("password")
-		}
-		u := t.user(username)
-		if u == nil {
-			return nil, errUserNotFound(username, t.ID)
-		}
-		if !u.AccountEnabled {
-			return nil, errUserDisabled()
-		}
-		if subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) != 1 {
-			return nil, errBadPassword()
-		}
-		cp := *u
-		cp.Roles = slices.Clone(u.Roles)
-		in.user = &cp
-		in.scp = scp
-	} else {
-		in.roles = slices.Clone(app.GrantedAppRoles[res.AppID])
-	}
-	return in, nil
 }
 
 // checkSecret accepts a secret that matches a credential inside its
@@ -371,14 +489,16 @@ func (s *Server) claims(in *mintInput, now time.Time) accessClaims {
 	}
 	if u := in.user; u != nil {
 		c.OID = u.ObjectID
-		sum := sha256.Sum256([]byte(u.ObjectID + "|" + in.clientAppID))
-		c.Sub = base64.RawURLEncoding.EncodeToString(sum[:])
+		c.Sub = pairwiseSub(u.ObjectID, in.clientAppID)
 		c.Name, c.Scp = u.DisplayName, in.scp
 		c.Wids = append(slices.Clone(u.Roles), defaultUserRole)
 		if in.tokenVersion == 2 {
 			c.PreferredUsername = u.UPN
 		} else {
 			c.Acr, c.Amr, c.IPAddr = "1", []string{"pwd"}, in.ipaddr
+			if len(in.amr) > 0 {
+				c.Amr = in.amr
+			}
 			c.GivenName, c.FamilyName = u.GivenName, u.Surname
 			c.UniqueName, c.UPN = u.UPN, u.UPN
 		}
@@ -391,21 +511,24 @@ func (s *Server) claims(in *mintInput, now time.Time) accessClaims {
 	return c
 }
 
-// sign encodes and signs claims with the active key. v1 tokens carry x5t in
-// the header as well as kid.
-func (s *Server) sign(c accessClaims) (string, error) {
+// sign encodes and signs access-token claims with the active key.
+func (s *Server) sign(c accessClaims) (string, error) { return s.signJSON(c, c.Ver == "1.0") }
+
+// signJSON encodes and signs a payload with the active key. v1 tokens
+// carry x5t in the header as well as kid.
+func (s *Server) signJSON(payload any, v1 bool) (string, error) {
 	s.mu.RLock()
-	k := s.keys.active()
+	k := s.keys.active(s.clock.Now())
 	s.mu.RUnlock()
 	header := map[string]string{"typ": "JWT", "alg": "RS256", "kid": k.KID}
-	if c.Ver == "1.0" {
+	if v1 {
 		header["x5t"] = k.KID
 	}
 	hb, err := json.Marshal(header)
 	if err != nil {
 		return "", err
 	}
-	cb, err := json.Marshal(c)
+	cb, err := json.Marshal(payload)
 	if err != nil {
 		return "", err
 	}
@@ -415,6 +538,11 @@ func (s *Server) sign(c accessClaims) (string, error) {
 		return "", err
 	}
 	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+func sha256Sum(b []byte) []byte {
+	sum := sha256.Sum256(b)
+	return sum[:]
 }
 
 // v1Response keeps Entra's key order and its habit of writing numbers as
@@ -428,6 +556,8 @@ type v1Response struct {
 	NotBefore    string `json:"not_before"`
 	Resource     string `json:"resource"`
 	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
 }
 
 type v2Response struct {
@@ -436,27 +566,47 @@ type v2Response struct {
 	ExpiresIn    int    `json:"expires_in"`
 	ExtExpiresIn int    `json:"ext_expires_in"`
 	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	ClientInfo   string `json:"client_info,omitempty"`
 }
 
 func (s *Server) writeToken(w http.ResponseWriter, in *mintInput) {
-	c := s.claims(in, s.clock.Now())
+	now := s.clock.Now()
+	c := s.claims(in, now)
 	tok, err := s.sign(c)
 	if err != nil {
 		http.Error(w, "signing failed: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	var idt, rt, ci string
+	if in.user != nil {
+		if in.idToken {
+			if idt, err = s.idToken(in, now); err != nil {
+				http.Error(w, "signing failed: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+		}
+		if in.refresh {
+			rt = s.flows.issueRefresh(in.grant, now)
+		}
+		if in.clientInfo {
+			ci = clientInfo(in.user.ObjectID, in.tid)
+		}
+	}
 	expiresIn := int(tokenLifetime.Seconds()) - 1
 	var body any
 	if in.v2Endpoint {
-		resp := v2Response{TokenType: "Bearer", ExpiresIn: expiresIn, ExtExpiresIn: expiresIn, AccessToken: tok}
+		resp := v2Response{TokenType: "Bearer", ExpiresIn: expiresIn, ExtExpiresIn: expiresIn, AccessToken: tok,
+			RefreshToken: rt, IDToken: idt, ClientInfo: ci}
 		if in.user != nil {
-			resp.Scope = v2ScopeEcho(in.resourceEcho, in.scp)
+			resp.Scope = strings.TrimSpace(v2ScopeEcho(in.resourceEcho, in.scp, in.fullScopeNames) + " " + strings.Join(in.oidcEcho, " "))
 		}
 		body = resp
 	} else {
 		resp := v1Response{TokenType: "Bearer", ExpiresIn: strconv.Itoa(expiresIn), ExtExpiresIn: strconv.Itoa(expiresIn),
 			ExpiresOn: strconv.FormatInt(c.Exp, 10), NotBefore: strconv.FormatInt(c.Nbf, 10),
-			Resource: in.resourceEcho, AccessToken: tok}
+			Resource: in.resourceEcho, AccessToken: tok, RefreshToken: rt, IDToken: idt}
 		if in.user != nil {
 			resp.Scope = in.scp
 		}
@@ -468,10 +618,12 @@ func (s *Server) writeToken(w http.ResponseWriter, in *mintInput) {
 }
 
 // v2ScopeEcho writes granted permissions the way the v2 endpoint does:
-// Graph's by short name, other resources' as full scope URIs.
-func v2ScopeEcho(resource, scp string) string {
+// Graph's by short name unless the client named them in full, other
+// resources' as full scope URIs. MSAL compares the echo with what it asked
+// for and fails on "declined scopes" otherwise.
+func v2ScopeEcho(resource, scp string, full bool) string {
 	perms := strings.Fields(scp)
-	if !strings.EqualFold(strings.TrimRight(resource, "/"), wellknown.GraphResource) {
+	if full || !strings.EqualFold(strings.TrimRight(resource, "/"), wellknown.GraphResource) {
 		for i, p := range perms {
 			perms[i] = strings.TrimRight(resource, "/") + "/" + p
 		}

@@ -199,7 +199,7 @@ func TestTokenErrors(t *testing.T) {
 		{"missing client_id", v1, without(cc(outboundID, "outbound-secret", connector), "client_id"), 0, 400, "invalid_request", 900144, "parameter: 'client_id'."},
 		{"missing resource", v1, without(cc(outboundID, "outbound-secret", connector), "resource"), 0, 400, "invalid_request", 900144, "parameter: 'resource'."},
 		{"missing secret", v1, without(cc(outboundID, "outbound-secret", connector), "client_secret"), 0, 401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."},
-		{"unsupported grant", v1, with(cc(outboundID, "outbound-secret", connector), "grant_type", "authorization_code"), 0, 400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type 'authorization_code'."},
+		{"unsupported grant", v1, with(cc(outboundID, "outbound-secret", connector), "grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"), 0, 400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type 'urn:ietf:params:oauth:grant-type:token-exchange'."},
 		{"wrong user password", v1, ropc("admin@contoso.onmicrosoft.com", "guess", connector), 0, 400, "invalid_grant", 50126, "Error validating credentials due to invalid username or password."},
 		{"unknown user", v1, ropc("who@contoso.onmicrosoft.com", "x", connector), 0, 400, "invalid_grant", 50034, "The user account who@contoso.onmicrosoft.com does not exist in the " + contosoID + " directory."},
 		{"disabled user", v1, ropc("gone@contoso.onmicrosoft.com", "gone-pw", connector), 0, 400, "invalid_grant", 50057, "The user account is disabled."},

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -35,7 +34,7 @@ func (s *Server) verifyAADToken(ctx context.Context, r *http.Request, audiences 
 	claims, err := s.keys.Verify(ctx, raw, oidckeys.Expect{
 		MetadataURL: "https://" + wellknown.LoginHost + "/" + tid + "/.well-known/openid-configuration",
 		Audiences:   audiences,
-		Skew:        5 * time.Minute,
+		Skew:        oidckeys.DefaultSkew,
 	})
 	if err != nil && s.mutant.skipsTokenCheck(err) {
 		claims, err = oidckeys.Unverified(raw)

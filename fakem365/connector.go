@@ -89,12 +89,27 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, c *connectorC
 		}
 	}
 	hs.Completed = s.clock.Now().UTC()
+	// The checks above ran on a snapshot; a repository saved again while the
+	// inbound test ran may no longer match what was checked, so check again
+	// in the section that writes.
 	s.mu.Lock()
+	if !sameSettings(saved, *repo) {
+		s.mu.Unlock()
+		return errorf(http.StatusConflict, "RepositoryChanged", "Repository %q was saved again during the handshake; run the app's final Setup step (Next) again.", repo.ID)
+	}
 	repo.Handshake = &hs
 	s.mu.Unlock()
 	s.retryLinks(r.Context(), c.tid, repo.ID)
 	writeJSON(w, http.StatusOK, map[string]any{"status": "connected", "repositoryId": repo.ID, "inboundMode": hs.InboundMode})
 	return nil
+}
+
+// sameSettings reports whether two snapshots of a repository carry the same
+// Setup-page settings (not its handshake, pending links or tokens).
+func sameSettings(a, b Repository) bool {
+	return a.Endpoint == b.Endpoint && a.AuthenticationType == b.AuthenticationType && a.ClientID == b.ClientID &&
+		a.ClientSecret == b.ClientSecret && a.RefreshTokenExpiry == b.RefreshTokenExpiry &&
+		a.RestUsername == b.RestUsername && a.RestUserPassword == b.RestUserPassword
 }
 
 // ping tests inbound calls with the repository's current credentials.

@@ -22,6 +22,10 @@ type Fixture struct {
 	Health          []HealthIncident `yaml:"serviceHealth,omitempty"` // for every tenant
 	Cases           []Case           `yaml:"cases,omitempty"`
 	NextCaseNumber  int              `yaml:"nextCaseNumber,omitempty"`
+	// InboundCalls is the journal of calls into instances (GET
+	// /__admin/inbound), oldest first; exports carry it so that what the
+	// connector did before a save can still be inspected after a restore.
+	InboundCalls []InboundCall `yaml:"inboundCalls,omitempty"`
 }
 
 // TenantFixture is one tenant's admin-portal state.

@@ -18,12 +18,12 @@ import (
 // InboundCall is one call the connector made into an instance; the journal
 // of them (InboundCalls) lets tests assert what did and did not happen.
 type InboundCall struct {
-	Time       time.Time
-	Repository string
-	Method     string
-	URL        string
-	Status     int    // 0 when the call failed before an answer
-	Error      string // transport error or refusal
+	Time       time.Time `yaml:"time"`
+	Repository string    `yaml:"repository"`
+	Method     string    `yaml:"method"`
+	URL        string    `yaml:"url"`
+	Status     int       `yaml:"status,omitempty"` // 0 when the call failed before an answer
+	Error      string    `yaml:"error,omitempty"`  // transport error or refusal
 }
 
 const maxJournal = 1000

@@ -203,12 +203,24 @@ func (s *Server) putRepository(w http.ResponseWriter, r *http.Request, tid strin
 			return errorf(http.StatusUnprocessableEntity, "InboundTestFailed", "The connector could not call the instance with these settings: %v", err)
 		}
 	}
+	// Write the settings into the repository as it is now, not as it was
+	// before the inbound test: a case opened (PendingLinks) or a handshake
+	// completed meanwhile must survive the save. Updating in place also keeps
+	// the *Repository that concurrent connector calls already hold current.
 	s.mu.Lock()
 	status := http.StatusOK
-	if old == nil {
+	if cur := t.Repositories[id]; cur != nil {
+		cur.Endpoint, cur.AuthenticationType, cur.ClientID = next.Endpoint, next.AuthenticationType, next.ClientID
+		cur.ClientSecret, cur.RefreshTokenExpiry = next.ClientSecret, next.RefreshTokenExpiry
+		cur.RestUsername, cur.RestUserPassword = next.RestUsername, next.RestUserPassword
+		// Tokens cached for the old settings die with them; those the
+		// inbound test just obtained with the new ones are kept.
+		cur.tokens = next.tokens
+		next = cur
+	} else {
 		status = http.StatusCreated
+		t.Repositories[id] = next
 	}
-	t.Repositories[id] = next
 	s.mu.Unlock()
 	s.retryLinks(r.Context(), tid, id)
 	s.mu.Lock()

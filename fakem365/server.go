@@ -127,8 +127,12 @@ func (s *Server) load(f *Fixture) error {
 	if secret == "" {
 		secret = wellknown.ConnectorDefaultSecret
 	}
+	calls := append([]InboundCall(nil), f.InboundCalls...)
+	if len(calls) > maxJournal {
+		calls = calls[len(calls)-maxJournal:]
+	}
 	s.mu.Lock()
-	s.st, s.connectorSecret, s.calls = st, secret, nil
+	s.st, s.connectorSecret, s.calls = st, secret, calls
 	s.graphTokens, s.domains, s.linkLocks = map[string]cachedToken{}, map[string]string{}, map[string]*sync.Mutex{}
 	for _, t := range st.tenants {
 		for _, d := range t.Domains {
@@ -164,7 +168,9 @@ func (s *Server) ExportState() ([]byte, error) {
 	if secret == wellknown.ConnectorDefaultSecret {
 		secret = ""
 	}
-	return fixture.Marshal(s.st.export(secret))
+	f := s.st.export(secret)
+	f.InboundCalls = append([]InboundCall(nil), s.calls...)
+	return fixture.Marshal(f)
 }
 
 // ImportState replaces the state with an m365: section.

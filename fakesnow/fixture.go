@@ -34,6 +34,12 @@ type Fixture struct {
 	// App installs the Microsoft 365 support integration app
 	// (x_mioms_m365_assis), optionally with Setup walked.
 	App *m365app.Fixture `yaml:"app,omitempty"`
+	// OAuthCredentials are issued OAuth tokens and UI sessions, and UsedJTIs
+	// the OIDC token ids already seen: exports carry them (ServiceNow keeps
+	// tokens in oauth_credential), so clients stay signed in across a save
+	// and restore and a replayed token stays refused.
+	OAuthCredentials []platform.Credential `yaml:"oauthCredentials,omitempty"`
+	UsedJTIs         []string              `yaml:"usedJtis,omitempty"`
 }
 
 // RoleFixture adds a role.

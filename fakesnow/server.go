@@ -112,6 +112,11 @@ func (s *Server) build(f *Fixture) (*platform.Instance, *m365app.App, error) {
 			return nil, nil, fmt.Errorf("fakesnow: %w", err)
 		}
 	}
+	if len(f.OAuthCredentials) > 0 || len(f.UsedJTIs) > 0 {
+		if err := inst.RestoreCredentials(platform.Credentials{Tokens: f.OAuthCredentials, UsedJTIs: f.UsedJTIs}); err != nil {
+			return nil, nil, fmt.Errorf("fakesnow: %w", err)
+		}
+	}
 	return inst, app, nil
 }
 
@@ -192,7 +197,8 @@ func (s *Server) Reset() error {
 	return nil
 }
 
-// ExportState renders every record of the instance as a snow: section.
+// ExportState renders every record of the instance, its OAuth tokens,
+// sessions and seen OIDC token ids as a snow: section.
 func (s *Server) ExportState() ([]byte, error) {
 	inst := s.Instance()
 	f := Fixture{Instance: s.opts.Fixture.Instance, Records: map[string][]map[string]string{}}
@@ -200,7 +206,9 @@ func (s *Server) ExportState() ([]byte, error) {
 		// Installs the app's tables before the records fill them.
 		f.App = &m365app.Fixture{}
 	}
-	for table, rows := range inst.Snapshot() {
+	snap, creds := inst.SnapshotWithCredentials()
+	f.OAuthCredentials, f.UsedJTIs = creds.Tokens, creds.UsedJTIs
+	for table, rows := range snap {
 		out := make([]map[string]string, 0, len(rows))
 		for _, r := range rows {
 			out = append(out, map[string]string(r))

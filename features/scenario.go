@@ -9,7 +9,6 @@ package features
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"regexp"
 	"sort"
 	"strings"
@@ -43,8 +42,8 @@ type scenario struct {
 	vendorSkip string
 
 	mu       sync.Mutex
-	vars     map[string]string       // ${name} values recorded by steps
-	sessions map[string]*http.Cookie // ServiceNow UI sessions by user_name
+	vars     map[string]string           // ${name} values recorded by steps
+	sessions map[string]*world.UISession // ServiceNow UI sessions by user_name
 	// passwords of ServiceNow users the scenario knows (fixture or created).
 	passwords map[string]string
 	// last answers, for Then steps.
@@ -78,7 +77,7 @@ var aadPasswords = map[string]string{
 }
 
 func newScenario(cfg suiteConfig) *scenario {
-	sc := &scenario{cfg: cfg, external: cfg.connectorURL != "", vars: map[string]string{}, sessions: map[string]*http.Cookie{}, passwords: map[string]string{},
+	sc := &scenario{cfg: cfg, external: cfg.connectorURL != "", vars: map[string]string{}, sessions: map[string]*world.UISession{}, passwords: map[string]string{},
 		repo: map[string]map[string]any{}, repoAdmin: map[string]string{}}
 	for k, v := range worldPasswords {
 		sc.passwords[k] = v

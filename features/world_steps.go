@@ -9,7 +9,6 @@ import (
 	"github.com/cucumber/godog"
 	"gopkg.in/yaml.v3"
 
-	"github.com/m365snow/m365snow/fixtures"
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/world"
@@ -49,7 +48,7 @@ func startWorld(ctx context.Context, name, snow string) error {
 	if sc.w != nil {
 		return fmt.Errorf("the scenario already has a world")
 	}
-	f, err := fixture.Load(fixtures.FS, name)
+	f, err := world.Load(name)
 	if err != nil {
 		return err
 	}

@@ -26,8 +26,13 @@ files=(-f docker-compose.yml -f docker-compose.override.yml)
 if [ "${COMPOSE_NETWORK:-}" = host ]; then
 	files=(-f docker-compose.yml -f docker-compose.host.yml)
 	export M365SNOW_AAD_ADDR=127.0.0.1:8081 M365SNOW_SNOW_ADDR=127.0.0.1:8080 M365SNOW_M365_ADDR=127.0.0.1:8082
+	export M365SNOW_LISTEN_HOST=127.0.0.1
 fi
 export M365SNOW_WORLD=integrated-basic
+# The control planes need a token (the fakes listen beyond loopback inside
+# their containers); a fresh one per run.
+M365SNOW_ADMIN_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+export M365SNOW_ADMIN_TOKEN
 dc() { "${compose[@]}" -p m365snow-smoke "${files[@]}" "$@"; }
 trap 'dc down --remove-orphans >/dev/null 2>&1 || true' EXIT
 
@@ -76,4 +81,10 @@ check "Table API" '"number":"INC0010001"' -u 'admin:Snow-Admin-1!' \
 	'http://127.0.0.1:8080/api/now/table/incident?sysparm_fields=number&sysparm_query=ORDERBYnumber&sysparm_limit=1'
 check "recommended solutions" '"title":"Mail is not syncing on mobile devices"' -u 'admin:Snow-Admin-1!' -X POST \
 	http://127.0.0.1:8080/api/x_mioms_m365_assis/v1/incidents/INC0010001/solutions
+# The control plane: refused without the token and from a foreign Origin,
+# served with the token.
+check "control plane without token" '"error":"the control plane needs the admin token' http://127.0.0.1:8081/__admin/clock
+check "control plane from a foreign Origin" 'cross-origin' -H "Authorization: Bearer $M365SNOW_ADMIN_TOKEN" \
+	-H 'Origin: https://attacker.example' -X POST http://127.0.0.1:8080/__admin/reset
+check "control plane with token" '"now"' -H "Authorization: Bearer $M365SNOW_ADMIN_TOKEN" http://127.0.0.1:8082/__admin/clock
 echo "compose-smoke: ok"

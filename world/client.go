@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -23,10 +24,24 @@ func Bearer(token string) Auth {
 	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
 }
 
-// Session is an interactive session's cookie.
-func Session(c *http.Cookie) Auth {
-	return func(r *http.Request) { r.AddCookie(c) }
+// UISession is a signed-in ServiceNow UI session: its cookie, and the
+// token (g_ck) its pages send as X-UserToken with every REST call, without
+// which an instance refuses a cookie-authenticated REST call (KB0565021).
+type UISession struct {
+	Cookie *http.Cookie
+	Token  string
 }
+
+// Session authenticates a request as a UI page of the session does.
+func Session(s *UISession) Auth {
+	return func(r *http.Request) {
+		r.AddCookie(s.Cookie)
+		r.Header.Set("X-UserToken", s.Token)
+	}
+}
+
+// gckPattern finds the session token in a UI page.
+var gckPattern = regexp.MustCompile(`g_ck = '([^']+)'`)
 
 // Response is an answer read in full.
 type Response struct {
@@ -101,8 +116,9 @@ func (w *World) Do(method, target string, auth Auth, body any) (*Response, error
 	return out, nil
 }
 
-// Login opens an interactive ServiceNow session (/login.do).
-func (w *World) Login(user, password string) (*http.Cookie, error) {
+// Login opens an interactive ServiceNow session (/login.do) and reads its
+// token from the page the login leads to, as a browser's page has it.
+func (w *World) Login(user, password string) (*UISession, error) {
 	c := *w.Client
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	res, err := c.PostForm(w.InstanceURL+"/login.do", url.Values{"user_name": {user}, "user_password": {password}})
@@ -110,12 +126,31 @@ func (w *World) Login(user, password string) (*http.Cookie, error) {
 		return nil, err
 	}
 	res.Body.Close()
-	for _, ck := range res.Cookies() {
-		if ck.Name == "JSESSIONID" {
-			return ck, nil
+	var ck *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "JSESSIONID" {
+			ck = c
 		}
 	}
-	return nil, fmt.Errorf("%s could not sign in to the instance (HTTP %d)", user, res.StatusCode)
+	if ck == nil {
+		return nil, fmt.Errorf("%s could not sign in to the instance (HTTP %d)", user, res.StatusCode)
+	}
+	req, err := http.NewRequest("GET", w.InstanceURL+"/navpage.do", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.AddCookie(ck)
+	page, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer page.Body.Close()
+	b, _ := io.ReadAll(page.Body)
+	m := gckPattern.FindSubmatch(b)
+	if m == nil {
+		return nil, fmt.Errorf("%s signed in, but /navpage.do carries no session token (HTTP %d)", user, page.StatusCode)
+	}
+	return &UISession{Cookie: ck, Token: string(m[1])}, nil
 }
 
 // AADToken posts a v1 token request for tenant and returns the token.

@@ -18,10 +18,12 @@ import (
 	"github.com/m365snow/m365snow/fakeaad"
 	"github.com/m365snow/m365snow/fakem365"
 	"github.com/m365snow/m365snow/fakesnow"
+	"github.com/m365snow/m365snow/internal/adminapi"
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/faults"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/hostmap"
+	"github.com/m365snow/m365snow/internal/serve"
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
 
@@ -46,6 +48,9 @@ type Options struct {
 	// the connector's fixed addresses to this world there.
 	Listening func(*World)
 	Logger    *slog.Logger
+	// AdminToken, when set, is required on every fake's /__admin/
+	// (adminapi.Guard, which also refuses foreign Origins and Hosts).
+	AdminToken string
 }
 
 // World is three running fakes.
@@ -150,15 +155,22 @@ func Start(opts Options) (*World, error) {
 		}
 	}
 
-	serve := func(listen string, h http.Handler, hosts ...string) (string, error) {
+	serve := func(party, listen string, h http.Handler, hosts ...string) (string, error) {
 		if listen == "" {
 			listen = "127.0.0.1:0"
 		}
 		ln, err := net.Listen("tcp", listen)
 		if err != nil {
-			return "", err
+			return "", &ListenError{Party: party, Addr: listen, Err: err}
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		// The binaries' server settings (timeouts, 64 KiB of headers) and
+		// their control-plane guard; the names the fake is mapped under are
+		// its public names.
+		srvLog := log
+		if srvLog == nil {
+			srvLog = slog.New(slog.DiscardHandler)
+		}
+		srv := serve.NewServer(adminapi.Guard{Token: opts.AdminToken, Hosts: hosts}.Wrap(h), srvLog)
 		w.servers = append(w.servers, srv)
 		go func() { _ = srv.Serve(ln) }()
 		u := "http://" + ln.Addr().String()
@@ -169,11 +181,11 @@ func Start(opts Options) (*World, error) {
 		}
 		return u, nil
 	}
-	if w.AADURL, err = serve(opts.AADListen, w.AAD, wellknown.LoginHost, wellknown.GraphHost); err != nil {
+	if w.AADURL, err = serve("fakeaad", opts.AADListen, w.AAD, wellknown.LoginHost, wellknown.GraphHost); err != nil {
 		w.Close()
 		return nil, err
 	}
-	if w.SnowURL, err = serve(opts.SnowListen, w.Snow, w.InstanceHost); err != nil {
+	if w.SnowURL, err = serve("fakesnow", opts.SnowListen, w.Snow, w.InstanceHost); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -181,7 +193,7 @@ func Start(opts Options) (*World, error) {
 		opts.Listening(w)
 	}
 	if w.M365 != nil {
-		if w.M365URL, err = serve(opts.M365Listen, w.M365, wellknown.ConnectorHost, wellknown.AdminHost); err != nil {
+		if w.M365URL, err = serve("fakem365", opts.M365Listen, w.M365, wellknown.ConnectorHost, wellknown.AdminHost); err != nil {
 			w.Close()
 			return nil, err
 		}
@@ -191,7 +203,7 @@ func Start(opts Options) (*World, error) {
 			w.Close()
 			return nil, err
 		}
-		if w.M365URL, err = serve("", gateway); err != nil {
+		if w.M365URL, err = serve("connector gateway", "", gateway); err != nil {
 			w.Close()
 			return nil, err
 		}
@@ -212,6 +224,18 @@ func Start(opts Options) (*World, error) {
 	}
 	return w, nil
 }
+
+// ListenError says which fake could not listen where.
+type ListenError struct {
+	Party, Addr string
+	Err         error
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("%s cannot listen on %s: %v", e.Party, e.Addr, e.Err)
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
 
 // Close stops the fakes' listeners and waits for requests in flight.
 func (w *World) Close() error {

@@ -53,7 +53,7 @@ func TestShippedWorlds(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				req.AddCookie(ck)
+				Session(ck)(req)
 			}
 			res, err := w.Client.Do(req)
 			if err != nil {

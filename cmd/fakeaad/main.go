@@ -17,12 +17,14 @@ import (
 	"github.com/m365snow/m365snow/internal/hostmap"
 	"github.com/m365snow/m365snow/internal/serve"
 	"github.com/m365snow/m365snow/internal/wellknown"
+	"github.com/m365snow/m365snow/world"
 )
 
 var command = serve.Command{
 	Name:          "fakeaad",
 	Summary:       "fakeaad serves an in-memory Azure AD: token endpoints, OIDC discovery, JWKS and a little Microsoft Graph.",
 	DefaultListen: "127.0.0.1:8081",
+	Schema:        world.Schema(),
 	TLSHosts:      []string{wellknown.LoginHost, wellknown.GraphHost},
 	Build: func(f *serve.Flags, world *fixture.File, _ *hostmap.Map, log *slog.Logger) (http.Handler, error) {
 		fx, err := fakeaad.ParseFixture(&world.AAD)

@@ -19,7 +19,7 @@ func TestRunArguments(t *testing.T) {
 		{[]string{"--tls-cert", "only-cert.pem"}, 2, "--tls-cert and --tls-key go together"},
 		{[]string{"--log-level", "loud"}, 2, "--log-level"},
 		{[]string{"stray"}, 2, "unexpected arguments"},
-		{[]string{"--listen", "127.0.0.1:0", "--fixture", "no-such-world"}, 1, `fixture "no-such-world" not found`},
+		{[]string{"--listen", "127.0.0.1:0", "--fixture", "no-such-world"}, 1, `no shipped world "no-such-world"`},
 		{[]string{"healthcheck", "--url", "http://127.0.0.1:1/healthz"}, 1, "unhealthy"},
 	}
 	for _, c := range cases {

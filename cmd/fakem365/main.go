@@ -18,12 +18,14 @@ import (
 	"github.com/m365snow/m365snow/internal/hostmap"
 	"github.com/m365snow/m365snow/internal/serve"
 	"github.com/m365snow/m365snow/internal/wellknown"
+	"github.com/m365snow/m365snow/world"
 )
 
 var command = serve.Command{
 	Name:          "fakem365",
 	Summary:       "fakem365 serves the Microsoft 365 admin portal (support integration, repositories) and the support connector.",
 	DefaultListen: "127.0.0.1:8082",
+	Schema:        world.Schema(),
 	MapHost:       true,
 	TLSHosts:      []string{wellknown.ConnectorHost, wellknown.AdminHost},
 	Build: func(f *serve.Flags, world *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error) {

@@ -16,12 +16,14 @@ import (
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/hostmap"
 	"github.com/m365snow/m365snow/internal/serve"
+	"github.com/m365snow/m365snow/world"
 )
 
 var command = serve.Command{
 	Name:          "fakesnow",
 	Summary:       "fakesnow serves an in-memory ServiceNow instance: Table API, OAuth, external OIDC tokens, scopes, logs.",
 	DefaultListen: "127.0.0.1:8080",
+	Schema:        world.Schema(),
 	MapHost:       true,
 	PublicURLHelp: "the instance's base URL in links, Setup's Endpoint and the handshake (default: https://<instance>.service-now.com, from the world)",
 	Build: func(f *serve.Flags, world *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error) {

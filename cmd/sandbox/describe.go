@@ -18,7 +18,7 @@ type Notes struct {
 }
 
 // describe prints what a person needs to use the running world.
-func describe(out io.Writer, name string, f *fixture.File, w *world.World) {
+func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *proxyInfo) {
 	p := func(format string, a ...any) { fmt.Fprintf(out, format, a...) }
 	table := func(rows [][]string) {
 		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
@@ -35,6 +35,16 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World) {
 		{"Azure AD, Microsoft Graph", wellknown.LoginHost + ", " + wellknown.GraphHost, w.AADURL},
 		{"Microsoft 365", wellknown.ConnectorHost + ", " + wellknown.AdminHost, w.M365URL},
 	})
+
+	if px != nil {
+		p("\nYour own build, unmodified: it calls the real host names through the forward proxy\n")
+		p("and trusts the sandbox's CA (every other host is refused; nothing leaves this machine)\n")
+		table([][]string{
+			{"export HTTPS_PROXY=" + px.URL, "# Go, curl, Python requests, Java (-Dhttps.proxyHost), …"},
+			{"export SSL_CERT_FILE=" + px.CAFile, "# Go and OpenSSL; Node: NODE_EXTRA_CA_CERTS, Python requests: REQUESTS_CA_BUNDLE"},
+		})
+		p("  e.g. curl --proxy %s --cacert %s https://%s/common/v2.0/.well-known/openid-configuration\n", px.URL, px.CAFile, wellknown.LoginHost)
+	}
 
 	var rows [][]string
 	roles := map[string][]string{}
@@ -156,6 +166,8 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World) {
 	}
 	p("\nControl plane of each fake: /__admin/state (GET to save the world as YAML, PUT to load one),\n")
 	p("/__admin/faults, /__admin/clock, /__admin/reset — e.g. curl -s %s/__admin/state > snow.yaml\n", w.SnowURL)
+	p("and back: curl -s -X PUT -H 'Content-Type: application/yaml' --data-binary @snow.yaml %s/__admin/state\n", w.SnowURL)
+	p("(it answers loopback only, refuses other web pages, and needs -H \"Authorization: Bearer $M365SNOW_ADMIN_TOKEN\" when started with a token)\n")
 	p("Ctrl-C stops the sandbox.\n")
 }
 

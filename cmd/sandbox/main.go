@@ -7,6 +7,7 @@
 //
 //	sandbox [--world integrated-basic] [--snow-listen 127.0.0.1:8080]
 //	        [--aad-listen 127.0.0.1:8081] [--m365-listen 127.0.0.1:8082]
+//	        [--admin-token TOKEN]
 //	sandbox --list-worlds
 package main
 
@@ -16,15 +17,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path"
+	"reflect"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/m365snow/m365snow/fixtures"
+	"github.com/m365snow/m365snow/internal/adminapi"
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/serve"
@@ -48,7 +52,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	snowListen := fs.String("snow-listen", "127.0.0.1:8080", "address of the ServiceNow instance (fakesnow)")
 	aadListen := fs.String("aad-listen", "127.0.0.1:8081", "address of Azure AD and Microsoft Graph (fakeaad)")
 	m365Listen := fs.String("m365-listen", "127.0.0.1:8082", "address of the Microsoft 365 admin portal and support connector (fakem365)")
+	proxyListen := fs.String("proxy-listen", "127.0.0.1:3128", "address of the forward proxy that serves the real host names to an unmodified build (HTTPS_PROXY); empty turns it off")
+	caDir := fs.String("ca-dir", defaultCADir(), "directory of the sandbox's CA (ca.pem, ca-key.pem), made on first use; builds trust ca.pem")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (debug logs every request)")
+	adminToken := fs.String("admin-token", "", "require \"Authorization: Bearer TOKEN\" on every fake's /__admin/ (default $"+adminapi.TokenEnv+"); needed when a listen address is not loopback")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `sandbox runs fakeaad, fakesnow and fakem365 together with a shipped world
 and prints the users, secrets and curl commands to try it.
@@ -84,12 +91,22 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 		}
 		return 0
 	}
+	if *adminToken == "" {
+		*adminToken = os.Getenv(adminapi.TokenEnv)
+	}
+	for _, l := range []string{*snowListen, *aadListen, *m365Listen} {
+		if _, _, err := net.SplitHostPort(l); err == nil && *adminToken == "" && adminapi.ListensBeyondLoopback(l) {
+			return fail(2, fmt.Errorf("listen address %s accepts connections from other machines, so the control plane (/__admin/) needs a token: set --admin-token or %s", l, adminapi.TokenEnv))
+		}
+	}
 	flags := serve.Flags{LogLevel: *logLevel}
 	log, err := flags.Logger(stderr)
 	if err != nil {
 		return fail(2, err)
 	}
-	f, err := fixture.Load(fixtures.FS, *worldName)
+	schema := world.Schema()
+	schema.Sandbox = reflect.TypeOf(Notes{})
+	f, err := fixture.LoadSchema(fixtures.FS, *worldName, schema)
 	if err != nil {
 		return fail(1, fmt.Errorf("%w (sandbox --list-worlds shows the shipped worlds)", err))
 	}
@@ -104,12 +121,25 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 		clk.Set(t)
 	}
 	started := time.Now()
-	w, err := world.Start(world.Options{Fixture: f, Clock: clk, SnowListen: *snowListen, AADListen: *aadListen, M365Listen: *m365Listen, Logger: log})
+	w, err := world.Start(world.Options{Fixture: f, Clock: clk, SnowListen: *snowListen, AADListen: *aadListen, M365Listen: *m365Listen, Logger: log, AdminToken: *adminToken})
+	var le *world.ListenError
+	if errors.As(err, &le) {
+		flagOf := map[string]string{"fakesnow": "--snow-listen", "fakeaad": "--aad-listen", "fakem365": "--m365-listen"}
+		return fail(1, fmt.Errorf("%w (choose another address with %s)", err, flagOf[le.Party]))
+	}
 	if err != nil {
 		return fail(1, err)
 	}
+	var px *proxyInfo
+	if *proxyListen != "" {
+		if px, err = startProxy(*proxyListen, *caDir, w, log); err != nil {
+			w.Close()
+			return fail(1, err)
+		}
+		defer px.close()
+	}
 	log.Info("sandbox ready", "world", *worldName, "startup", time.Since(started))
-	describe(stdout, path.Base(strings.TrimSuffix(*worldName, ".yaml")), f, w)
+	describe(stdout, path.Base(strings.TrimSuffix(*worldName, ".yaml")), f, w, px)
 	if ready != nil {
 		ready(w)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -25,7 +26,8 @@ func start(t *testing.T, name string) (*world.World, string) {
 	ready := make(chan *world.World, 1)
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"--world", name, "--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0"},
+		done <- run(ctx, []string{"--world", name, "--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0",
+			"--proxy-listen", "127.0.0.1:0", "--ca-dir", t.TempDir()},
 			&out, &errOut, func(w *world.World) { ready <- w })
 	}()
 	var w *world.World
@@ -73,6 +75,9 @@ func execute(t *testing.T, steps []call) []map[string]any {
 		}
 		if c.Session && session != nil {
 			req.AddCookie(session)
+			if !c.Token {
+				req.Header.Set("X-UserToken", vars["G_CK"])
+			}
 		}
 		if c.Bearer != "" {
 			req.Header.Set("Authorization", "Bearer "+vars[c.Bearer])
@@ -98,6 +103,13 @@ func execute(t *testing.T, steps []call) []map[string]any {
 			if session == nil {
 				t.Fatalf("step %d: no session cookie", i+1)
 			}
+		}
+		if c.Token {
+			m := regexp.MustCompile(`g_ck = '([^']+)'`).FindSubmatch(b)
+			if m == nil {
+				t.Fatalf("step %d: no g_ck in %s", i+1, b)
+			}
+			vars["G_CK"] = string(m[1])
 		}
 		if c.Capture != "" {
 			tok, _ := js["access_token"].(string)
@@ -196,6 +208,7 @@ func TestListWorlds(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
+	t.Setenv("M365SNOW_ADMIN_TOKEN", "")
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -206,6 +219,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"extra"}, 2, "unexpected arguments"},
 		{[]string{"--log-level", "loud"}, 2, "--log-level"},
 		{[]string{"--snow-listen", "nonsense"}, 1, "nonsense"},
+		// Issue 11 item 6: beyond loopback the control plane needs a token.
+		{[]string{"--aad-listen", "0.0.0.0:0"}, 2, "needs a token: set --admin-token or M365SNOW_ADMIN_TOKEN"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), tc.args, &out, &errOut, nil)

@@ -21,8 +21,11 @@ type call struct {
 	URL    string // at a listen address
 	Form   []field
 	JSON   any
-	// Login opens the UI session kept in the cookie jar; Session uses it.
-	Login, Session bool
+	// Login opens the UI session kept in the cookie jar; Token reads the
+	// session's token (g_ck) from a UI page into $G_CK; Session sends the
+	// cookie and the token as X-UserToken, as the instance's own pages do:
+	// a real instance refuses a REST call with the cookie alone (KB0565021).
+	Login, Token, Session bool
 	// Bearer names the shell variable holding the token to send.
 	Bearer string
 	// Capture names the shell variable the answer's access_token goes to.
@@ -47,6 +50,8 @@ func walkthrough(w *world.World) ([]call, error) {
 	steps := []call{
 		{Note: "Sign in to the instance as admin (a UI session, kept in " + jar + ")", Method: "POST", URL: snow + "/login.do",
 			Form: []field{{"user_name", admin.UserName}, {"user_password", admin.Password}}, Login: true, Want: 302},
+		{Note: "Open the UI: its page carries the session's token (g_ck), which REST calls of the session send as X-UserToken",
+			Method: "GET", URL: snow + "/navpage.do", Session: true, Token: true, Want: 200},
 		{Note: "Table API: the incidents", Method: "GET", Session: true, Want: 200,
 			URL: snow + "/api/now/table/incident?sysparm_fields=number,short_description&sysparm_limit=3"},
 	}
@@ -154,8 +159,10 @@ func (c call) curl() string {
 	switch {
 	case c.Login:
 		b.WriteString(" -c " + jar + " -o /dev/null -w '%{http_code}\\n'")
-	case c.Session:
+	case c.Token:
 		b.WriteString(" -b " + jar)
+	case c.Session:
+		b.WriteString(" -b " + jar + ` -H "X-UserToken: $G_CK"`)
 	}
 	if c.Bearer != "" {
 		b.WriteString(` -H "Authorization: Bearer $` + c.Bearer + `"`)
@@ -170,6 +177,9 @@ func (c call) curl() string {
 	if c.JSON != nil {
 		js, _ := json.Marshal(c.JSON)
 		b.WriteString(" -H 'Content-Type: application/json' -d " + shellQuote(string(js)))
+	}
+	if c.Token {
+		return "G_CK=$(" + b.String() + " \\\n    | sed -nE \"s/.*g_ck = '([^']+)'.*/\\1/p\"); echo \"$G_CK\""
 	}
 	if c.Capture != "" {
 		return c.Capture + "=$(" + b.String() + " \\\n    | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/'); echo \"$" + c.Capture + "\" | cut -c1-60"

@@ -175,7 +175,7 @@ func (s *StandIn) authorized(r *http.Request) bool {
 	now := s.nowLocked()
 	s.mu.Unlock()
 	if aad {
-		claims, err := s.keys.Verify(r.Context(), tok, oidckeys.Expect{MetadataURL: s.MetadataURL, Audiences: []string{s.RestAPI}, Skew: 5 * time.Minute})
+		claims, err := s.keys.Verify(r.Context(), tok, oidckeys.Expect{MetadataURL: s.MetadataURL, Audiences: []string{s.RestAPI}, Skew: oidckeys.DefaultSkew})
 		return err == nil && claims["appid"] == s.RestUser
 	}
 	return known && now.Before(exp)

@@ -12,7 +12,8 @@
 package encodedquery
 
 import (
-	"math/big"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -21,12 +22,14 @@ type Op string
 
 // The operators, longest first, in the order Parse tries them.
 var operators = []Op{
-	"EMPTYSTRING", "ISNOTEMPTY", "STARTSWITH", "ENDSWITH", "NOT LIKE", "ANYTHING", "ISEMPTY",
-	"NSAMEAS", "BETWEEN", "NOT IN", "SAMEAS", "LIKE", "<=", ">=", "!=", "IN", "=", "<", ">",
+	"GT_OR_EQUALS_FIELD", "LT_OR_EQUALS_FIELD", "CHANGESFROM", "EMPTYSTRING", "RELATIVEGE", "RELATIVEGT", "RELATIVELE",
+	"RELATIVELT", "RELATIVEEE", "ISNOTEMPTY", "STARTSWITH", "VALCHANGES", "CHANGESTO", "ENDSWITH", "NOT LIKE", "ANYTHING",
+	"DATEPART", "GT_FIELD", "LT_FIELD", "LESSTHAN", "MORETHAN", "ISEMPTY", "NSAMEAS", "BETWEEN", "DYNAMIC", "NOT IN",
+	"SAMEAS", "NOTON", "LIKE", "<=", ">=", "!=", "IN", "ON", "=", "<", ">",
 }
 
 // unary operators take no value.
-var unary = map[Op]bool{"ISEMPTY": true, "ISNOTEMPTY": true, "ANYTHING": true, "EMPTYSTRING": true}
+var unary = map[Op]bool{"ISEMPTY": true, "ISNOTEMPTY": true, "ANYTHING": true, "EMPTYSTRING": true, "VALCHANGES": true}
 
 // Term is one condition.
 type Term struct {
@@ -174,8 +177,8 @@ func (q Query) Fields() []string {
 		for _, c := range b {
 			for _, t := range c {
 				add(t.Field)
-				if t.Op == "SAMEAS" || t.Op == "NSAMEAS" {
-					add(t.Value)
+				if f, ok := t.otherField(); ok {
+					add(f)
 				}
 			}
 		}
@@ -195,7 +198,7 @@ func (q Query) Without(drop func(field string) bool) Query {
 		for _, c := range b {
 			var nc Clause
 			for _, t := range c {
-				if drop(t.Field) || ((t.Op == "SAMEAS" || t.Op == "NSAMEAS") && drop(t.Value)) {
+				if f, ok := t.otherField(); drop(t.Field) || (ok && drop(f)) {
 					continue
 				}
 				nc = append(nc, t)
@@ -302,21 +305,76 @@ func (t Term) match(get Getter, kind func(string) Kind) bool {
 		lo, hi, ok := strings.Cut(t.Value, "@")
 		return ok && v != "" && Compare(v, lo, k) >= 0 && Compare(v, hi, k) <= 0
 	case "SAMEAS", "NSAMEAS":
-		other, _ := get(t.Value)
-		return (Compare(v, other, k) == 0) == (t.Op == "SAMEAS")
+		f, unit, byUnit := strings.Cut(t.Value, "@")
+		other, _ := get(f)
+		same := Compare(v, other, k) == 0
+		if byUnit {
+			same = sameAsUnit(v, other, unit)
+		}
+		return same == (t.Op == "SAMEAS")
 	}
-	return false
+	return t.matchExtended(v, get, k)
 }
 
 // Compare orders two values of a kind. Numbers that do not parse compare
 // as text, so a malformed value never matches a numeric bound by accident.
+// Parsing is linear in the input and yields a float64 (an exponent such as
+// 1e99999 is +Inf, not a number with 99999 digits): queries are evaluated
+// under the instance lock, so no value may cost more than its length.
 func Compare(a, b string, k Kind) int {
 	if k == KindNumber {
-		x, okx := new(big.Rat).SetString(strings.TrimSpace(a))
-		y, oky := new(big.Rat).SetString(strings.TrimSpace(b))
+		x, okx := number(a)
+		y, oky := number(b)
 		if okx && oky {
-			return x.Cmp(y)
+			switch {
+			case x.i != nil && y.i != nil:
+				return cmpInt(*x.i, *y.i)
+			case x.f < y.f:
+				return -1
+			case x.f > y.f:
+				return 1
+			}
+			return 0
 		}
 	}
 	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+}
+
+// num is a parsed number: exact when it is an int64, else a float64.
+type num struct {
+	i *int64
+	f float64
+}
+
+func number(s string) (num, bool) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return num{i: &n, f: float64(n)}, true
+	}
+	if strings.Trim(s, "0123456789+-.eE") != "" {
+		return num{}, false // only decimal notation: not "inf", "nan" or hex
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !(errorsIsRange(err) && (math.IsInf(f, 0) || f == 0)) {
+		return num{}, false
+	}
+	if math.IsNaN(f) {
+		return num{}, false
+	}
+	return num{f: f}, true
+}
+
+func errorsIsRange(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -189,8 +189,9 @@ func newRouter() *mux.Router {
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		platform.WriteError(w, http.StatusBadRequest, "Requested URI does not represent any resource", "")
 	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		platform.WriteError(w, http.StatusMethodNotAllowed, "Method not Supported", r.Method+" is not supported for this resource")
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", platform.AllowedMethods(r, req))
+		platform.WriteError(w, http.StatusMethodNotAllowed, "Method not Supported", req.Method+" is not supported for this resource")
 	})
 	return r
 }

@@ -1,7 +1,6 @@
 package m365app_test
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -34,7 +33,7 @@ type env struct {
 	t        *testing.T
 	w        *world.World
 	mu       sync.Mutex
-	sessions map[string]*http.Cookie
+	sessions map[string]*world.UISession
 }
 
 // start runs a shipped world, optionally laid over with YAML.
@@ -56,7 +55,7 @@ func start(t *testing.T, name, overlay string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close() })
-	return &env{t: t, w: w, sessions: map[string]*http.Cookie{}}
+	return &env{t: t, w: w, sessions: map[string]*world.UISession{}}
 }
 
 // as signs in through the UI, which works whatever the basic-auth property.

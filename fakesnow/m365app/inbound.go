@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
+	"regexp"
+	"time"
 
 	"github.com/gorilla/mux"
 
+	"github.com/m365snow/m365snow/fakesnow/encodedquery"
 	"github.com/m365snow/m365snow/fakesnow/platform"
 )
 
@@ -78,6 +80,15 @@ func (a *App) inbound(h inboundHandler) http.HandlerFunc {
 	}
 }
 
+// caseNumberPattern is what the app takes for a support case number:
+// Microsoft's are decimal digits (fakem365 issues "70" and eight digits);
+// letters and dashes are allowed for other connectors' formats. Nothing
+// else — no "^", no spaces — reaches a query or a URL (issue 11, defect 4).
+var caseNumberPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,39}$`)
+
+// ValidCaseNumber reports whether n can be a support case number.
+func ValidCaseNumber(n string) bool { return caseNumberPattern.MatchString(n) }
+
 func (a *App) ping(w http.ResponseWriter, _ *http.Request, ctx *platform.AppContext, s platform.Record) {
 	platform.WriteResult(w, http.StatusOK, map[string]string{"status": "ok", "user": ctx.User().UserName,
 		"inboundMode": inboundMode(s), "instance": a.inst.URL(), "repositoryId": s["repository_id"]})
@@ -95,6 +106,10 @@ func (a *App) linkCase(w http.ResponseWriter, r *http.Request, ctx *platform.App
 		ContactEmail    string `json:"contactEmail"`
 		CreatedDateTime string `json:"createdDateTime"`
 	}
+	if err := platform.CheckJSONContentType(r); err != nil {
+		platform.WriteBodyError(w, r, err)
+		return
+	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -104,11 +119,26 @@ func (a *App) linkCase(w http.ResponseWriter, r *http.Request, ctx *platform.App
 		platform.WriteError(w, http.StatusBadRequest, "Exception while reading request", "The payload is not valid JSON.")
 		return
 	}
+	if !ValidCaseNumber(n) {
+		ctx.Log(platform.LevelError, fmt.Sprintf("Inbound call PUT cases/%q refused: not a case number", n))
+		platform.WriteError(w, http.StatusBadRequest, "Invalid case", fmt.Sprintf("%q is not a Microsoft 365 support case number", n))
+		return
+	}
 	if body.CaseNumber != "" && body.CaseNumber != n {
 		platform.WriteError(w, http.StatusBadRequest, "Invalid case", fmt.Sprintf("caseNumber %q does not match the path's %q", body.CaseNumber, n))
 		return
 	}
-	incs, err := ctx.Query("incident", "number="+strings.ReplaceAll(body.IncidentNumber, "^", "^^"))
+	var opened string
+	if body.CreatedDateTime != "" {
+		t, err := time.Parse(time.RFC3339, body.CreatedDateTime)
+		if err != nil {
+			ctx.Log(platform.LevelError, fmt.Sprintf("Inbound call PUT cases/%s refused: createdDateTime %q is not an ISO 8601 date-time", n, body.CreatedDateTime))
+			platform.WriteError(w, http.StatusBadRequest, "Invalid case", fmt.Sprintf("createdDateTime %q is not an ISO 8601 date-time (RFC 3339)", body.CreatedDateTime))
+			return
+		}
+		opened = t.UTC().Format(platform.TimeFormat)
+	}
+	incs, err := ctx.Select("incident", encodedquery.Equals("number", body.IncidentNumber))
 	if err != nil {
 		writeFailure(w, r, err)
 		return
@@ -120,20 +150,12 @@ func (a *App) linkCase(w http.ResponseWriter, r *http.Request, ctx *platform.App
 	}
 	inc := incs[0]
 	values := map[string]string{"incident": inc["sys_id"], "case_number": n, "title": body.Title, "status": body.Status, "contact_email": body.ContactEmail}
-	if body.CreatedDateTime != "" {
-		values["opened_on"] = body.CreatedDateTime
+	if opened != "" {
+		values["opened_on"] = opened
 	}
-	existing, err := ctx.Query(TableCase, "case_number="+n)
-	if err != nil {
-		writeFailure(w, r, err)
-		return
-	}
-	if len(existing) > 0 {
-		_, err = ctx.Update(TableCase, existing[0]["sys_id"], values, false)
-	} else {
-		_, err = ctx.Insert(TableCase, values, false)
-	}
-	if err != nil {
+	// Find and write in one lock section: two calls for a new case must
+	// not link it twice.
+	if _, err := ctx.Upsert(TableCase, encodedquery.Equals("case_number", n), values, false); err != nil {
 		ctx.Log(platform.LevelError, fmt.Sprintf("Could not store case %s on %s: %v", n, inc["number"], err))
 		writeFailure(w, r, err)
 		return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/m365snow/m365snow/fakesnow/encodedquery"
 	"github.com/m365snow/m365snow/fakesnow/platform"
 )
 
@@ -58,9 +59,14 @@ func (o outcome) MarshalJSON() ([]byte, error) {
 func writeFailure(w http.ResponseWriter, r *http.Request, err error) {
 	var tooLarge *http.MaxBytesError
 	var ae *platform.AccessError
+	var ve *platform.ValueError
 	switch {
-	case errors.As(err, &tooLarge):
+	case errors.As(err, &tooLarge), errors.Is(err, platform.ErrUnsupportedMedia):
 		platform.WriteBodyError(w, r, err)
+	case errors.As(err, &ve):
+		// A value a field cannot hold is the caller's mistake: 400, never
+		// a 5xx (issue 11, defect 9).
+		platform.WriteError(w, http.StatusBadRequest, "Operation Failed", ve.Error())
 	case errors.As(err, &ae):
 		platform.WriteError(w, http.StatusForbidden, ae.Message, "")
 	case errors.Is(err, platform.ErrNotFound):
@@ -78,7 +84,7 @@ func (a *App) incident(ctx *platform.AppContext, key string) (platform.Record, e
 	if platform.ValidSysID(key) {
 		return ctx.Get("incident", key)
 	}
-	rows, err := ctx.Query("incident", "number="+strings.ReplaceAll(key, "^", "^^"))
+	rows, err := ctx.Select("incident", encodedquery.Equals("number", key))
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +114,7 @@ func (a *App) form(w http.ResponseWriter, r *http.Request) {
 	if viewName == "" {
 		viewName = "default"
 	}
-	views, err := ctx.Query("sys_ui_view", "name="+viewName)
+	views, err := ctx.Select("sys_ui_view", encodedquery.Equals("name", viewName))
 	if err != nil {
 		writeFailure(w, r, err)
 		return
@@ -117,7 +123,7 @@ func (a *App) form(w http.ResponseWriter, r *http.Request) {
 		platform.WriteError(w, http.StatusBadRequest, "Invalid view", fmt.Sprintf("there is no form view %q", viewName))
 		return
 	}
-	sections, err := ctx.Query("sys_ui_section", "name=incident^view="+views[0]["sys_id"]+"^ORDERBYposition")
+	sections, err := ctx.Select("sys_ui_section", encodedquery.Equals("name", "incident").And("view", "=", views[0]["sys_id"]).OrderBy("position", false))
 	if err != nil {
 		writeFailure(w, r, err)
 		return
@@ -190,7 +196,7 @@ func savedOn(ctx *platform.AppContext, table string, inc platform.Record, fields
 	if !ctx.CanAccess(table, platform.OpRead) {
 		return out, nil
 	}
-	rows, err := ctx.Query(table, "incident="+inc["sys_id"])
+	rows, err := ctx.Select(table, encodedquery.Equals("incident", inc["sys_id"]))
 	if err != nil {
 		return nil, err
 	}
@@ -321,19 +327,13 @@ func (a *App) solutions(r *http.Request, ctx *platform.AppContext, s, inc platfo
 }
 
 // saveSolutions keeps the solutions on the incident, as the user (its
-// ACLs apply). A refused write is logged, not hidden (row 14).
+// ACLs apply), each once: the check for a saved copy and the insert are
+// one lock section, so concurrent clicks cannot both insert (issue 11,
+// defect 8). A refused write is logged, not hidden (row 14).
 func (a *App) saveSolutions(ctx *platform.AppContext, inc platform.Record, query string, sols []solution) {
-	have := map[string]bool{}
-	if rows, err := ctx.Query(TableSolution, "incident="+inc["sys_id"]); err == nil {
-		for _, r := range rows {
-			have[r["solution_id"]] = true
-		}
-	}
 	for _, sol := range sols {
-		if have[sol.ID] {
-			continue
-		}
-		if _, err := ctx.Insert(TableSolution, map[string]string{"incident": inc["sys_id"], "solution_id": sol.ID, "title": sol.Title,
+		saved := encodedquery.Equals("incident", inc["sys_id"]).And("solution_id", "=", sol.ID)
+		if _, _, err := ctx.InsertUnless(TableSolution, saved, map[string]string{"incident": inc["sys_id"], "solution_id": sol.ID, "title": sol.Title,
 			"summary": sol.Summary, "url": sol.URL, "query": query}, true); err != nil {
 			ctx.Log(platform.LevelError, fmt.Sprintf("Could not save recommended solutions for %s: %v. They are shown now but will not be there when the incident is reopened.", inc["number"], err))
 			return
@@ -410,7 +410,7 @@ func (a *App) contactSupport(r *http.Request, ctx *platform.AppContext, s, inc p
 // contactEmail is the user's linked Microsoft 365 admin account, else their
 // own email.
 func (a *App) contactEmail(ctx *platform.AppContext) (string, error) {
-	rows, err := ctx.Query(TableLinked, "user="+ctx.User().SysID)
+	rows, err := ctx.Select(TableLinked, encodedquery.Equals("user", ctx.User().SysID))
 	if err != nil {
 		return "", err
 	}
@@ -432,6 +432,9 @@ func (a *App) ticketDetails(r *http.Request, ctx *platform.AppContext, s, inc pl
 		return outcome{}, invalid("No ticket details", "send details to save")
 	}
 	n := mux.Vars(r)["caseNumber"]
+	if !ValidCaseNumber(n) {
+		return outcome{}, invalid("Invalid case", "%q is not a Microsoft 365 support case number", n)
+	}
 	out := outcome{Data: map[string]any{}}
 	var c map[string]any
 	if f := a.connector(ctx, s, http.MethodPatch, "/cases/"+n, map[string]any{"details": body.Details}, &c); f != nil {
@@ -439,7 +442,7 @@ func (a *App) ticketDetails(r *http.Request, ctx *platform.AppContext, s, inc pl
 		out.Messages = []message{{"error", MsgTicketDetails}}
 		return out, nil
 	}
-	if rows, err := ctx.Query(TableCase, "case_number="+n); err == nil && len(rows) > 0 {
+	if rows, err := ctx.Select(TableCase, encodedquery.Equals("case_number", n).And("incident", "=", inc["sys_id"])); err == nil && len(rows) > 0 {
 		keys := make([]string, 0, len(body.Details))
 		for k := range body.Details {
 			keys = append(keys, k)
@@ -476,7 +479,7 @@ func (a *App) linkAccount(w http.ResponseWriter, r *http.Request) {
 		platform.WriteError(w, http.StatusForbidden, "User Not Authorized", "Link Account needs the role "+RoleAdmin)
 		return
 	}
-	rows, err := ctx.Query(TableLinked, "user="+user.SysID)
+	rows, err := ctx.Select(TableLinked, encodedquery.Equals("user", user.SysID))
 	if err != nil {
 		writeFailure(w, r, err)
 		return
@@ -499,12 +502,8 @@ func (a *App) linkAccount(w http.ResponseWriter, r *http.Request) {
 			platform.WriteError(w, http.StatusBadRequest, "Invalid email", fmt.Sprintf("%q is not an email address", body.Email))
 			return
 		}
-		if len(rows) > 0 {
-			_, err = ctx.Update(TableLinked, rows[0]["sys_id"], map[string]string{"email": addr.Address}, true)
-		} else {
-			_, err = ctx.Insert(TableLinked, map[string]string{"user": user.SysID, "email": addr.Address}, true)
-		}
-		if err != nil {
+		// One lock section: concurrent saves leave one linked account.
+		if _, err := ctx.Upsert(TableLinked, encodedquery.Equals("user", user.SysID), map[string]string{"user": user.SysID, "email": addr.Address}, true); err != nil {
 			writeFailure(w, r, err)
 			return
 		}

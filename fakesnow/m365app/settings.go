@@ -1,6 +1,7 @@
 package m365app
 
 import (
+	"github.com/m365snow/m365snow/fakesnow/encodedquery"
 	"github.com/m365snow/m365snow/fakesnow/platform"
 )
 
@@ -68,14 +69,10 @@ func inboundMode(s platform.Record) string {
 
 // settings reads the app's settings record (app code, own scope).
 func (a *App) settings(ctx *platform.AppContext) (platform.Record, error) {
-	rows, err := ctx.Query(TableSettings, "")
-	if err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return ctx.Insert(TableSettings, map[string]string{}, false)
-	}
-	return rows[0], nil
+	// One lock section: two first requests must not each insert a
+	// settings record (issue 11, read-modify-write audit).
+	s, _, err := ctx.InsertUnless(TableSettings, encodedquery.Query{}, map[string]string{}, false)
+	return s, err
 }
 
 // saveSettings writes changed fields. Any change to steps 1–6 undoes the

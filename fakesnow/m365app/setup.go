@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/m365snow/m365snow/fakesnow/encodedquery"
 	"github.com/m365snow/m365snow/fakesnow/platform"
 )
 
@@ -85,6 +86,9 @@ func (a *App) setup(h setupHandler) http.HandlerFunc {
 
 // decodeStep reads a step's JSON body.
 func decodeStep(r *http.Request, v any) error {
+	if err := platform.CheckJSONContentType(r); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -209,7 +213,7 @@ func lookup(ctx *platform.AppContext, table, field, key string) (platform.Record
 			return nil, err
 		}
 	}
-	rows, err := ctx.Query(table, field+"="+strings.ReplaceAll(key, "^", "^^"))
+	rows, err := ctx.Select(table, encodedquery.Equals(field, key))
 	if err != nil {
 		return nil, err
 	}

@@ -66,8 +66,19 @@ func (i *Instance) authenticated(h func(http.ResponseWriter, *http.Request, *Cal
 			i.writeUnauthenticated(w)
 			return
 		}
+		i.loggedIn(w, r)
 		h(w, r, c)
 	}
+}
+
+// loggedIn sets the headers and cookies of an authenticated API answer
+// (reference/servicenow.md §1.1, from real Table API answers).
+func (i *Instance) loggedIn(w http.ResponseWriter, r *http.Request) {
+	if batchCallerFrom(r.Context()) != nil {
+		return
+	}
+	w.Header().Set("X-Is-Logged-In", "true")
+	i.sessionCookies(w, r, "")
 }
 
 // Authenticate identifies the caller of r in the order the reference's
@@ -85,6 +96,9 @@ func (i *Instance) Authenticate(r *http.Request) (*Caller, error) {
 
 func (i *Instance) authenticate(r *http.Request) (*Caller, *authFailure) {
 	h := r.Header.Get("Authorization")
+	if c := batchCallerFrom(r.Context()); c != nil && h == "" {
+		return c, nil // a Batch API item runs as the batch's caller
+	}
 	switch {
 	case strings.HasPrefix(h, "Basic "):
 		user, pass, ok := r.BasicAuth()
@@ -94,15 +108,32 @@ func (i *Instance) authenticate(r *http.Request) (*Caller, *authFailure) {
 		if i.Property(PropBasicAuthAllowed) == "false" {
 			return nil, &authFailure{"Authentication", fmt.Sprintf("Basic authentication refused for user %s: inbound basic authentication is disallowed (%s=false)", user, PropBasicAuthAllowed), ""}
 		}
-		return i.checkPassword(user, pass, "basic")
+		c, fail := i.checkPassword(user, pass, "basic")
+		if fail == nil {
+			fail = i.basicRestriction(c)
+		}
+		if fail != nil {
+			return nil, fail
+		}
+		return c, nil
 	case strings.HasPrefix(h, "Bearer "):
 		tok := strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 		i.mu.RLock()
 		t, ok := i.tokens[tok]
+		var client Record
+		if ok {
+			client = i.tables["oauth_entity"].rows[t.entity]
+		}
+		clientActive := client != nil && client["active"] == "true"
 		i.mu.RUnlock()
 		if ok {
 			if t.kind != "access" || !i.clock.Now().Before(t.expires) {
 				return nil, &authFailure{"OAuth", "OAuth access token is expired or is not an access token", ""}
+			}
+			if !clientActive {
+				// A token is only as good as the client it was issued to:
+				// deactivating (or deleting) the client ends its tokens.
+				return nil, &authFailure{"OAuth", "OAuth access token belongs to an OAuth client that is inactive or no longer exists", ""}
 			}
 			c, fail := i.callerFor(t.user, "oauth")
 			if c != nil {
@@ -118,13 +149,7 @@ func (i *Instance) authenticate(r *http.Request) (*Caller, *authFailure) {
 		return nil, &authFailure{"Authentication", "Unsupported Authorization scheme", ""}
 	}
 	if ck, err := r.Cookie("JSESSIONID"); err == nil {
-		i.mu.RLock()
-		user, ok := i.sessions[ck.Value]
-		i.mu.RUnlock()
-		if ok {
-			return i.callerFor(user, "session")
-		}
-		return nil, &authFailure{"Authentication", "Session cookie does not name a live session", ""}
+		return i.sessionCaller(r, ck.Value)
 	}
 	return nil, &authFailure{"Authentication", "No credentials provided", ""}
 }
@@ -249,43 +274,13 @@ func (i *Instance) aclAllowsLocked(c *Caller, table string, op Op) bool {
 	if c.roles["admin"] {
 		return true
 	}
-	key := table + "/" + string(op)
-	i.cacheMu.Lock()
-	m, ok := i.aclMemo[key]
-	i.cacheMu.Unlock()
-	if !ok || m.version != i.secVersion {
-		m = aclMemo{version: i.secVersion, roles: map[string]bool{}}
-		acls, links := i.tables["sys_security_acl"], i.tables["sys_security_acl_role"]
-		anyRoleless := false
-		for _, id := range acls.order {
-			a := acls.rows[id]
-			if a["name"] != table || a["operation"] != string(op) || a["active"] != "true" {
-				continue
-			}
-			m.exists = true
-			n := 0
-			for _, lid := range links.order {
-				l := links.rows[lid]
-				if l["sys_security_acl"] == id {
-					n++
-					m.roles[i.tables["sys_user_role"].rows[l["sys_user_role"]]["name"]] = true
-				}
-			}
-			if n == 0 {
-				anyRoleless = true
-			}
-		}
-		if anyRoleless {
-			m.roles = nil // an ACL without roles admits every signed-in user
-		}
-		i.cacheMu.Lock()
-		i.aclMemo[key] = m
-		i.cacheMu.Unlock()
-	}
-	if !m.exists {
-		return false
-	}
-	if m.roles == nil {
+	m := i.aclMemoLocked(table, op)
+	return m.exists && m.allows(c)
+}
+
+// allows reports whether c passes the ACLs of m (which exist).
+func (m aclMemo) allows(c *Caller) bool {
+	if c.roles["admin"] || m.roles == nil {
 		return true
 	}
 	for r := range m.roles {
@@ -294,6 +289,47 @@ func (i *Instance) aclAllowsLocked(c *Caller, table string, op Op) bool {
 		}
 	}
 	return false
+}
+
+// aclMemoLocked gathers the active ACLs named name (a table, or
+// "table.field" for a field ACL) for op: whether any exists and the roles
+// that pass them (nil: every signed-in user).
+func (i *Instance) aclMemoLocked(name string, op Op) aclMemo {
+	key := name + "/" + string(op)
+	i.cacheMu.Lock()
+	m, ok := i.aclMemo[key]
+	i.cacheMu.Unlock()
+	if ok && m.version == i.secVersion {
+		return m
+	}
+	m = aclMemo{version: i.secVersion, roles: map[string]bool{}}
+	acls, links := i.tables["sys_security_acl"], i.tables["sys_security_acl_role"]
+	anyRoleless := false
+	for _, id := range acls.order {
+		a := acls.rows[id]
+		if a["name"] != name || a["operation"] != string(op) || a["active"] != "true" {
+			continue
+		}
+		m.exists = true
+		n := 0
+		for _, lid := range links.order {
+			l := links.rows[lid]
+			if l["sys_security_acl"] == id {
+				n++
+				m.roles[i.tables["sys_user_role"].rows[l["sys_user_role"]]["name"]] = true
+			}
+		}
+		if n == 0 {
+			anyRoleless = true
+		}
+	}
+	if anyRoleless {
+		m.roles = nil // an ACL without roles admits every signed-in user
+	}
+	i.cacheMu.Lock()
+	i.aclMemo[key] = m
+	i.cacheMu.Unlock()
+	return m
 }
 
 // canSeeRowLocked applies a table's own-rows restriction.

@@ -65,7 +65,13 @@ func BenchmarkTableListIncidentsSession(b *testing.B) {
 		b.Fatalf("login: %v", err)
 	}
 	ck := res.Cookies()[0]
-	benchRequestsAs(b, e, "GET", "/api/now/table/incident?sysparm_limit=10&sysparm_query=active%3Dtrue", "", func(r *http.Request) { r.AddCookie(ck) })
+	e.inst.mu.RLock()
+	tok := e.inst.sessions[ck.Value].token
+	e.inst.mu.RUnlock()
+	benchRequestsAs(b, e, "GET", "/api/now/table/incident?sysparm_limit=10&sysparm_query=active%3Dtrue", "", func(r *http.Request) {
+		r.AddCookie(ck)
+		r.Header.Set("X-UserToken", tok)
+	})
 }
 
 func BenchmarkTableListDisplayValues(b *testing.B) {

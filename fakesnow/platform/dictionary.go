@@ -183,7 +183,6 @@ var (
 // sets are this project's model of a base instance; admins may change them
 // through the sys_security_acl tables.
 func platformTables() []*Table {
-	incidentRoles := []string{"itil", "incident_manager"}
 	return []*Table{
 		{Name: "sys_user", Label: "User", DisplayField: "name", Fields: []*Field{
 			str("user_name", "User ID"), str("first_name", "First name"), str("last_name", "Last name"),
@@ -297,20 +296,7 @@ func platformTables() []*Table {
 		{Name: "sys_ui_section", Label: "Form Section", ApplicationFile: true, DisplayField: "caption", Fields: []*Field{
 			str("name", "Table"), ref("view", "View", "sys_ui_view"), str("caption", "Caption"), integer("position", "Position", "0"),
 		}, ACLRoles: map[Op][]string{OpRead: internal}},
-		{Name: "incident", Label: "Incident", NumberPrefix: "INC", Fields: []*Field{
-			str("number", "Number"), str("short_description", "Short description"), str("description", "Description"),
-			ref("caller_id", "Caller", "sys_user"), ref("opened_by", "Opened by", "sys_user"), ref("assigned_to", "Assigned to", "sys_user"),
-			{Name: "state", Label: "State", Type: TypeInteger, Default: "1", Choices: []Choice{
-				{"1", "New"}, {"2", "In Progress"}, {"3", "On Hold"}, {"6", "Resolved"}, {"7", "Closed"}, {"8", "Canceled"}}},
-			{Name: "impact", Label: "Impact", Type: TypeInteger, Default: "3", Choices: []Choice{{"1", "1 - High"}, {"2", "2 - Medium"}, {"3", "3 - Low"}}},
-			{Name: "urgency", Label: "Urgency", Type: TypeInteger, Default: "3", Choices: []Choice{{"1", "1 - High"}, {"2", "2 - Medium"}, {"3", "3 - Low"}}},
-			{Name: "priority", Label: "Priority", Type: TypeInteger, Default: "5", Choices: []Choice{
-				{"1", "1 - Critical"}, {"2", "2 - High"}, {"3", "3 - Moderate"}, {"4", "4 - Low"}, {"5", "5 - Planning"}}},
-			str("category", "Category"), boolean("active", "Active", "true"),
-			{Name: "opened_at", Label: "Opened", Type: TypeDateTime},
-			str("close_code", "Resolution code"), str("close_notes", "Resolution notes"),
-			str("comments", "Additional comments"), str("work_notes", "Work notes"),
-		}, ACLRoles: map[Op][]string{OpRead: incidentRoles, OpCreate: incidentRoles, OpWrite: incidentRoles}},
+		incidentTable(), journalTable(),
 	}
 }
 
@@ -325,4 +311,5 @@ var baseRoles = []struct {
 	{"user_admin", "Manages users, groups and roles", nil},
 	{"oauth_admin", "Manages OAuth application registries", nil},
 	{"snc_internal", "Internal user (implicit for every signed-in user here)", nil},
+	{"snc_basic_auth_api_access", "Basic authentication allowed while the basic authentication restriction is enforced", nil},
 }

@@ -82,7 +82,8 @@ type resp struct {
 }
 
 // call makes a request; auth is "user" for Basic user:user-pw, "bearer:X",
-// "cookie:X" or "" for none.
+// "cookie:X" (a UI page's call: the session cookie X and the session's
+// X-UserToken), "cookieonly:X" (the cookie alone) or "" for none.
 func (e *env) call(t testing.TB, method, path, auth, body string) resp {
 	t.Helper()
 	req, _ := http.NewRequest(method, e.ts.URL+path, strings.NewReader(body))
@@ -90,7 +91,13 @@ func (e *env) call(t testing.TB, method, path, auth, body string) resp {
 	case strings.HasPrefix(auth, "bearer:"):
 		req.Header.Set("Authorization", "Bearer "+strings.TrimPrefix(auth, "bearer:"))
 	case strings.HasPrefix(auth, "cookie:"):
-		req.AddCookie(&http.Cookie{Name: "JSESSIONID", Value: strings.TrimPrefix(auth, "cookie:")})
+		sid := strings.TrimPrefix(auth, "cookie:")
+		req.AddCookie(&http.Cookie{Name: "JSESSIONID", Value: sid})
+		e.inst.mu.RLock()
+		req.Header.Set("X-UserToken", e.inst.sessions[sid].token)
+		e.inst.mu.RUnlock()
+	case strings.HasPrefix(auth, "cookieonly:"):
+		req.AddCookie(&http.Cookie{Name: "JSESSIONID", Value: strings.TrimPrefix(auth, "cookieonly:")})
 	case auth != "":
 		req.SetBasicAuth(auth, auth+"-pw")
 	}

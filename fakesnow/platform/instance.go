@@ -45,7 +45,7 @@ type Instance struct {
 	mu         sync.RWMutex
 	tables     map[string]*tableData
 	tokens     map[string]*oauthToken
-	sessions   map[string]string      // JSESSIONID → user sys_id
+	sessions   map[string]uiSession   // JSESSIONID → session (session.go)
 	jtis       map[string]struct{}    // seen JWT ids (JTI verification)
 	apis       map[string]scriptedAPI // "namespace/api" → scripted REST API
 	secVersion int
@@ -90,7 +90,7 @@ func New(opts Options) (*Instance, error) {
 		maxBody:   opts.MaxBodyBytes,
 		tables:    map[string]*tableData{},
 		tokens:    map[string]*oauthToken{},
-		sessions:  map[string]string{},
+		sessions:  map[string]uiSession{},
 		jtis:      map[string]struct{}{},
 		apis:      map[string]scriptedAPI{},
 		roleMemo:  map[string]roleMemo{},
@@ -128,6 +128,9 @@ func (i *Instance) Clock() clock.Clock { return i.clock }
 // ServeHTTP implements http.Handler.
 func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	i.log.Debug("request", "method", r.Method, "path", r.URL.Path)
+	if refuseOversizeTarget(w, r) {
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, i.maxBody)
 	i.router.ServeHTTP(w, r)
 }
@@ -136,7 +139,7 @@ func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (i *Instance) bootstrap() error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	defs := platformTables()
+	defs := append(platformTables(), attachmentTables()...)
 	for _, d := range defs {
 		if err := d.complete(); err != nil {
 			return err
@@ -365,10 +368,13 @@ func (i *Instance) SetProperty(name, value string) error {
 
 // Properties the platform reads.
 const (
-	// PropBasicAuthAllowed answers the guide's Question 1. It is this
-	// project's modelled switch (ServiceNow spreads the same decision over
-	// inbound authentication profiles): "false" refuses Authorization: Basic
-	// and the OAuth password grant on every inbound call.
+	// PropBasicAuthAllowed answers the guide's Question 1 for worlds. It is
+	// this project's alias, not a ServiceNow property: "false" stands for an
+	// instance whose REST API access policies admit no Basic authentication
+	// profile and no password grant, and refuses Authorization: Basic and
+	// the OAuth password grant on every inbound call. The platform's own
+	// switch is PropBasicAuthRestrictionEnforce (basicauth.go), which
+	// exempts Web-service-access-only accounts (docs/fidelity.md).
 	PropBasicAuthAllowed = "m365snow.inbound.basic_auth.allowed"
 	// PropClientCredentials enables the inbound client_credentials grant.
 	PropClientCredentials = "glide.oauth.inbound.client.credential.grant_type.enabled"
@@ -443,15 +449,29 @@ func (i *Instance) routes() *mux.Router {
 	r := mux.NewRouter()
 	r.HandleFunc("/login.do", i.login).Methods(http.MethodPost)
 	r.HandleFunc("/logout.do", i.logout)
+	r.HandleFunc("/navpage.do", i.navpage).Methods(http.MethodGet)
 	r.HandleFunc("/oauth_token.do", i.oauthToken)
 	for _, prefix := range []string{"/api/now/table", "/api/now/v1/table", "/api/now/v2/table"} {
 		r.HandleFunc(prefix+"/{table}", i.authenticated(i.tableCollection)).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
 		r.HandleFunc(prefix+"/{table}/{sys_id}", i.authenticated(i.tableRecord)).Methods(http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete)
 	}
+	// The other APIs real clients call (batch.go, aggregate.go,
+	// attachment.go). The Batch API exists at v1 only.
+	r.HandleFunc("/api/now/v1/batch", i.authenticated(i.batch)).Methods(http.MethodPost)
+	for _, prefix := range []string{"/api/now", "/api/now/v1", "/api/now/v2"} {
+		r.HandleFunc(prefix+"/stats/{table}", i.authenticated(i.aggregate)).Methods(http.MethodGet)
+	}
+	for _, prefix := range []string{"/api/now/attachment", "/api/now/v1/attachment"} {
+		r.HandleFunc(prefix, i.authenticated(i.attachmentList)).Methods(http.MethodGet)
+		r.HandleFunc(prefix+"/file", i.authenticated(i.attachmentUpload)).Methods(http.MethodPost)
+		r.HandleFunc(prefix+"/{sys_id}", i.authenticated(i.attachmentRecord)).Methods(http.MethodGet, http.MethodDelete)
+		r.HandleFunc(prefix+"/{sys_id}/file", i.authenticated(i.attachmentFile)).Methods(http.MethodGet)
+	}
 	r.HandleFunc("/api/now/ui/concoursepicker/application", i.authenticated(i.appPicker)).Methods(http.MethodGet, http.MethodPut)
-	r.PathPrefix("/api/").HandlerFunc(i.scriptedAPI)
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, http.StatusMethodNotAllowed, "Method not Supported", fmt.Sprintf("%s is not supported for %s", r.Method, r.URL.Path))
+	r.PathPrefix("/api/").HandlerFunc(i.scriptedAPI).Name(catchAllRoute)
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", AllowedMethods(r, req))
+		WriteError(w, http.StatusMethodNotAllowed, "Method not Supported", fmt.Sprintf("%s is not supported for %s", req.Method, req.URL.Path))
 	})
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "Not Found", fmt.Sprintf("fakesnow serves no %s %s", r.Method, r.URL.Path))
@@ -472,6 +492,13 @@ func (i *Instance) scriptedAPI(w http.ResponseWriter, r *http.Request) {
 		i.mu.RUnlock()
 	}
 	if api.h == nil {
+		if allow := AllowedMethods(i.router, r); allow != "" {
+			// A platform API's path with a method it does not serve
+			// (OPTIONS, TRACE...) reaches this catch-all route.
+			w.Header().Set("Allow", allow)
+			WriteError(w, http.StatusMethodNotAllowed, "Method not Supported", fmt.Sprintf("%s is not supported for %s", r.Method, r.URL.Path))
+			return
+		}
 		WriteError(w, http.StatusBadRequest, "Requested URI does not represent any resource", "")
 		return
 	}
@@ -483,6 +510,7 @@ func (i *Instance) scriptedAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		ctx = withCaller(ctx, caller)
+		i.loggedIn(w, r)
 	}
 	r2 := r.Clone(ctx)
 	r2.URL.Path = "/" + strings.Join(parts[2:], "/")

@@ -28,12 +28,12 @@ func (i *Instance) login(w http.ResponseWriter, r *http.Request) {
 		i.loginPage(w, "User name or password invalid")
 		return
 	}
-	sid := newOpaqueToken()
+	sid := newSessionID()
 	i.mu.Lock()
-	i.sessions[sid] = c.SysID
+	i.sessions[sid] = uiSession{user: c.SysID, token: newUserToken()}
 	_, _ = i.updateLocked("sys_user", c.SysID, map[string]string{"last_login_time": i.now()}, c.UserName)
 	i.mu.Unlock()
-	http.SetCookie(w, &http.Cookie{Name: "JSESSIONID", Value: sid, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	i.sessionCookies(w, r, sid)
 	w.Header().Set("Location", "/navpage.do")
 	w.WriteHeader(http.StatusFound)
 }

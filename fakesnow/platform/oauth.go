@@ -111,7 +111,10 @@ func (i *Instance) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		user = t.user
-		i.issueAccess(w, entity["sys_id"], user, f.Get("refresh_token"), now, accessLife)
+		if !i.issueAccess(w, entity["sys_id"], user, f.Get("refresh_token"), now, accessLife) {
+			i.writeTokenError(w, "invalid_grant: unknown refresh token")
+			return
+		}
 		return
 	case "client_credentials":
 		if i.Property(PropClientCredentials) != "true" {
@@ -158,13 +161,21 @@ func (i *Instance) oauthToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // issueAccess answers a refresh grant: a new access token, the same refresh
-// token.
-func (i *Instance) issueAccess(w http.ResponseWriter, entity, user, refresh string, now time.Time, life time.Duration) {
+// token. The refresh token is looked up again under the write lock: it may
+// have been revoked (a password reset) since the grant was checked, and a
+// revoked token must not mint access (read-modify-write audit, issue 11).
+// It reports false, having written nothing, when the token is gone.
+func (i *Instance) issueAccess(w http.ResponseWriter, entity, user, refresh string, now time.Time, life time.Duration) bool {
 	access := newOpaqueToken()
 	i.mu.Lock()
+	if t, ok := i.tokens[refresh]; !ok || t.kind != "refresh" || t.user != user {
+		i.mu.Unlock()
+		return false
+	}
 	i.tokens[access] = &oauthToken{kind: "access", user: user, entity: entity, expires: now.Add(life), refresh: refresh}
 	i.mu.Unlock()
 	writeTokenBody(w, access, refresh, life)
+	return true
 }
 
 func writeTokenBody(w http.ResponseWriter, access, refresh string, life time.Duration) {
@@ -187,8 +198,8 @@ func (i *Instance) revokeTokensLocked(user string) {
 			delete(i.tokens, tok)
 		}
 	}
-	for sid, u := range i.sessions {
-		if u == user {
+	for sid, s := range i.sessions {
+		if s.user == user {
 			delete(i.sessions, sid)
 		}
 	}

@@ -157,9 +157,9 @@ func TestCurrentApplication(t *testing.T) {
 	}
 	// An interactive admin may not edit a Global application file while
 	// Acme App is current; a web-service caller is not bound by it.
-	sid := newOpaqueToken()
+	sid := newSessionID()
 	e.inst.mu.Lock()
-	e.inst.sessions[sid] = e.ids["admin"]
+	e.inst.sessions[sid] = uiSession{user: e.ids["admin"], token: newUserToken()}
 	e.inst.mu.Unlock()
 	ent, _ := e.inst.First("oauth_entity", "name=m365_inbound")
 	wantError(t, e.call(t, "PATCH", "/api/now/table/oauth_entity/"+ent["sys_id"], "cookie:"+sid, `{"comments":"x"}`), 403, "Operation Failed",

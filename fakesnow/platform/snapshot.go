@@ -69,7 +69,7 @@ func (i *Instance) Restore(snap map[string][]Record) error {
 			}
 		}
 	}
-	i.tokens, i.sessions, i.jtis = map[string]*oauthToken{}, map[string]string{}, map[string]struct{}{}
+	i.tokens, i.sessions, i.jtis = map[string]*oauthToken{}, map[string]uiSession{}, map[string]struct{}{}
 	i.secVersion++
 	return nil
 }

@@ -134,6 +134,13 @@ func (i *Instance) resolveRefLocked(table, v string) string {
 	return v
 }
 
+// maxNumberCounter bounds a table's number counter: ServiceNow keeps it
+// in sys_number_counter.number, an integer column (32-bit). A given number
+// beyond it is stored as given but does not move the counter, so the next
+// number never overflows (issue 11, defect 9: INC9223372036854775807 made
+// the next one INC-9223372036854775808).
+const maxNumberCounter = 1<<31 - 1
+
 // insertLocked adds a record. values may carry sys_id (32 hex, or any id
 // for system inserts); sys_* fields are otherwise set here. scope is the
 // application the record belongs to, for application files.
@@ -160,7 +167,9 @@ func (i *Instance) insertLocked(table string, values map[string]string, actor, s
 	id := values["sys_id"]
 	switch {
 	case id == "":
-		id = newSysID()
+		if id = i.oobSysIDLocked(table, values); id == "" {
+			id = newSysID()
+		}
 	case !system && !ValidSysID(id):
 		return nil, &ValueError{"sys_id", fmt.Sprintf("%q is not a 32-character sys_id", id)}
 	}
@@ -189,12 +198,20 @@ func (i *Instance) insertLocked(table string, values map[string]string, actor, s
 		if rec["number"] == "" {
 			rec["number"] = fmt.Sprintf("%s%07d", td.def.NumberPrefix, td.nextNumber)
 			td.nextNumber++
-		} else if n, err := strconv.Atoi(strings.TrimPrefix(rec["number"], td.def.NumberPrefix)); err == nil && n >= td.nextNumber {
+		} else if n, err := strconv.Atoi(strings.TrimPrefix(rec["number"], td.def.NumberPrefix)); err == nil && n >= td.nextNumber && n < maxNumberCounter {
 			td.nextNumber = n + 1
 		}
 	}
 	if table == "sys_user" {
 		rec["name"] = strings.TrimSpace(rec["first_name"] + " " + rec["last_name"])
+	}
+	if err := i.writeRulesLocked(td, rec, values, actor, true, system); err != nil {
+		return nil, err
+	}
+	if table == "oauth_entity" && rec["type"] == "client" && rec["client_secret"] == "" && !system {
+		// "Leave this field blank to have the instance auto-generate" the
+		// Client Secret (the OAuth endpoint form, docs/fidelity.md).
+		rec["client_secret"] = newOpaqueToken()[:32]
 	}
 	if table == "oauth_entity" && rec["type"] == "client" && rec["client_id"] == "" {
 		// "Create an OAuth API endpoint for external clients" fills in a
@@ -235,6 +252,9 @@ func (i *Instance) updateLocked(table, sysID string, values map[string]string, a
 	rec["sys_updated_by"] = actor
 	if table == "sys_user" {
 		rec["name"] = strings.TrimSpace(rec["first_name"] + " " + rec["last_name"])
+	}
+	if err := i.writeRulesLocked(td, rec, values, actor, false, actor == "system"); err != nil {
+		return nil, err
 	}
 	td.rows[sysID] = rec
 	i.touchLocked(table)
@@ -280,13 +300,28 @@ func (i *Instance) touchLocked(table string) {
 // them leaves what other tables render unchanged.
 var logTables = map[string]bool{"syslog": true, "sys_outbound_http_log": true}
 
-// getter reads fields of rec in table, dot-walking references.
+// getterLocked reads fields of rec in table as the platform does,
+// dot-walking references.
 func (i *Instance) getterLocked(td *tableData, rec Record) encodedquery.Getter {
+	return i.getterAsLocked(nil, td, rec)
+}
+
+// getterAsLocked reads fields of rec for rd: password fields read as their
+// outward value (secretValue), and for a request's caller a field or
+// referenced row it may not read reads as empty (fieldaccess.go).
+func (i *Instance) getterAsLocked(rd *reader, td *tableData, rec Record) encodedquery.Getter {
 	return func(field string) (string, bool) {
 		cur, def := rec, td.def
 		if strings.IndexByte(field, '.') < 0 {
-			if _, ok := def.byName[field]; !ok {
+			f, ok := def.byName[field]
+			if !ok {
 				return "", false
+			}
+			if !i.fieldReadableLocked(rd, def, f) {
+				return "", true
+			}
+			if isSecret(f) {
+				return secretValue(f, cur), true
 			}
 			return cur[field], true
 		}
@@ -296,8 +331,14 @@ func (i *Instance) getterLocked(td *tableData, rec Record) encodedquery.Getter {
 			if !ok {
 				return "", false
 			}
+			if !i.fieldReadableLocked(rd, def, f) {
+				return "", true
+			}
 			v := cur[p]
 			if k == len(parts)-1 {
+				if isSecret(f) {
+					v = secretValue(f, cur)
+				}
 				return v, true
 			}
 			if f.Type != TypeReference {
@@ -310,6 +351,9 @@ func (i *Instance) getterLocked(td *tableData, rec Record) encodedquery.Getter {
 			next, ok := target.rows[v]
 			if !ok {
 				return "", true // empty reference: the walk yields nothing
+			}
+			if rd != nil && (!i.tableReadableLocked(rd, f.Reference) || !i.canSeeRowLocked(rd.c, target.def, next)) {
+				return "", true // a row the caller may not read yields nothing
 			}
 			cur, def = next, target.def
 		}
@@ -369,6 +413,11 @@ func (i *Instance) prepareQueryLocked(def *Table, q encodedquery.Query) (encoded
 // selectLocked returns the records of a table matching q, ordered by q's
 // ORDERBY terms (insertion order otherwise). The records are not copies.
 func (i *Instance) selectLocked(td *tableData, q encodedquery.Query) []Record {
+	return i.selectAsLocked(nil, td, q)
+}
+
+// selectAsLocked is selectLocked with fields read as rd may read them.
+func (i *Instance) selectAsLocked(rd *reader, td *tableData, q encodedquery.Query) []Record {
 	q, ok := i.prepareQueryLocked(td.def, q)
 	if !ok {
 		return nil
@@ -377,13 +426,13 @@ func (i *Instance) selectLocked(td *tableData, q encodedquery.Query) []Record {
 	var out []Record
 	for _, id := range td.order {
 		rec := td.rows[id]
-		if q.Match(i.getterLocked(td, rec), kind) {
+		if q.Match(i.getterAsLocked(rd, td, rec), kind) {
 			out = append(out, rec)
 		}
 	}
 	if len(q.Order) > 0 {
 		slices.SortStableFunc(out, func(a, b Record) int {
-			ga, gb := i.getterLocked(td, a), i.getterLocked(td, b)
+			ga, gb := i.getterAsLocked(rd, td, a), i.getterAsLocked(rd, td, b)
 			for _, o := range q.Order {
 				va, _ := ga(o.Field)
 				vb, _ := gb(o.Field)

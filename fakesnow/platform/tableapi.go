@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
+
+	"github.com/m365snow/m365snow/fakesnow/encodedquery"
 )
 
 // view is how a request wants records rendered.
@@ -46,11 +48,6 @@ func parseViewQuery(r *http.Request, q url.Values) view {
 	return v
 }
 
-// key identifies a view for the read cache.
-func (v view) key() string {
-	return v.display + "\x00" + strconv.FormatBool(v.excludeLink) + "\x00" + v.version + "\x00" + strings.Join(v.fields, ",")
-}
-
 func (i *Instance) tableLink(v view, table, id string) string {
 	p := "/api/now/"
 	if v.version != "" {
@@ -58,9 +55,6 @@ func (i *Instance) tableLink(v view, table, id string) string {
 	}
 	return i.url + p + "table/" + table + "/" + id
 }
-
-// passwordMask is what the Table API shows for a set password2 field.
-const passwordMask = "********"
 
 // viewNamesLocked lists the fields a view renders, sorted as ServiceNow's
 // JSON members are.
@@ -78,19 +72,36 @@ func viewNamesLocked(td *tableData, v view) []string {
 	return slices.Compact(names)
 }
 
-// renderLocked turns a record into the Table API's JSON object; names come
-// from viewNamesLocked.
-func (i *Instance) renderLocked(td *tableData, rec Record, v view, names []string) object {
+// visibleNamesLocked is viewNamesLocked without the fields rd may not
+// read (fieldaccess.go): they are left out of the answer.
+func (i *Instance) visibleNamesLocked(rd *reader, td *tableData, v view) []string {
+	names := viewNamesLocked(td, v)
+	if rd == nil {
+		return names
+	}
+	out := names[:0]
+	for _, n := range names {
+		if i.pathReadableLocked(rd, td.def, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// renderLocked turns a record into the Table API's JSON object as rd sees
+// it; names come from visibleNamesLocked.
+func (i *Instance) renderLocked(rd *reader, td *tableData, rec Record, v view, names []string) object {
 	out := make(object, 0, len(names))
-	get := i.getterLocked(td, rec)
+	get := i.getterAsLocked(rd, td, rec)
 	for _, name := range names {
 		f, ok := i.fieldOfLocked(td.def, name)
-		if !ok || f.Type == TypePassword {
-			continue // invalid names are ignored; one-way passwords never leave
+		if !ok {
+			continue // invalid names are ignored
 		}
-		val, _ := get(name)
-		if f.Type == TypePassword2 && val != "" {
-			val = passwordMask
+		val, _ := get(name) // passwords read as secretValue
+		if isJournal(f) && strings.IndexByte(name, '.') < 0 {
+			out = append(out, i.journalMemberLocked(td, rec, f, name, v))
+			continue
 		}
 		if strings.IndexByte(name, '.') >= 0 {
 			// Dot-walked fields come back flat under their dotted name.
@@ -134,9 +145,10 @@ func (i *Instance) renderLocked(td *tableData, rec Record, v view, names []strin
 	return out
 }
 
-// writeRecordLocked answers one record.
-func (i *Instance) writeRecordLocked(w http.ResponseWriter, status int, td *tableData, rec Record, v view) {
-	i.writeRecords(w, status, [][]byte{i.renderLocked(td, rec, v, viewNamesLocked(td, v)).appendJSON(nil)}, true)
+// writeRecordLocked answers one record, as c may read it.
+func (i *Instance) writeRecordLocked(w http.ResponseWriter, status int, c *Caller, td *tableData, rec Record, v view) {
+	rd := readerFor(c)
+	i.writeRecords(w, status, [][]byte{i.renderLocked(rd, td, rec, v, i.visibleNamesLocked(rd, td, v)).appendJSON(nil)}, true)
 }
 
 // displayLocked is a value's display value: choice labels, and for
@@ -209,17 +221,17 @@ func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Ca
 	total := 0
 	offset, limit := intParam(q, "sysparm_offset", 0), intParam(q, "sysparm_limit", 10000)
 	if i.aclAllowsLocked(c, table, OpRead) {
-		selected := i.selectCachedLocked(td, nameValueQuery(q, td.def))
-		rows := make([]Record, 0, len(selected))
-		for _, rec := range selected {
-			if i.canSeeRowLocked(c, td.def, rec) {
-				rows = append(rows, rec)
-			}
-		}
-		total = len(rows)
-		key := v.key()
+		rd := readerFor(c)
+		selected := i.selectCachedLocked(rd, td, i.bindQueryLocked(c, nameValueQuery(q, td.def)))
+		// The limit applies before row ACLs, so a page can be short, and
+		// X-Total-Count counts the query's rows (paging.go).
+		total = len(selected)
+		names := i.visibleNamesLocked(rd, td, v)
+		key := i.renderKeyLocked(rd, td, v, names)
 		for k := offset; k < total && k < offset+limit; k++ {
-			page = append(page, i.renderJSONLocked(td, rows[k], v, key))
+			if i.canSeeRowLocked(c, td.def, selected[k]) {
+				page = append(page, i.renderJSONLocked(rd, td, selected[k], v, names, key))
+			}
 		}
 	}
 	h := w.Header()
@@ -227,7 +239,7 @@ func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Ca
 		h.Set("X-Total-Count", strconv.Itoa(total))
 	}
 	if q.Get("sysparm_suppress_pagination_header") != "true" {
-		if link := i.linkHeader(r, q, total, offset, limit); link != "" {
+		if link := i.linkHeader(r, total, offset, limit); link != "" {
 			h.Set("Link", link)
 		}
 	}
@@ -245,25 +257,24 @@ func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Ca
 }
 
 // nameValueQuery combines sysparm_query with name=value parameters that
-// name fields of the table (the documented alternative).
-func nameValueQuery(q url.Values, def *Table) string {
-	query := q.Get("sysparm_query")
-	var extra []string
+// name fields of the table (the documented alternative); each parameter
+// becomes one term, whatever its value holds.
+func nameValueQuery(q url.Values, def *Table) encodedquery.Query {
+	query := encodedquery.Parse(q.Get("sysparm_query"))
+	names := make([]string, 0, len(q))
 	for k, vs := range q {
-		if strings.HasPrefix(k, "sysparm_") {
+		if strings.HasPrefix(k, "sysparm_") || len(vs) == 0 {
 			continue
 		}
-		if _, ok := def.Field(k); ok && len(vs) > 0 {
-			extra = append(extra, k+"="+strings.ReplaceAll(vs[0], "^", "^^"))
+		if _, ok := def.Field(k); ok {
+			names = append(names, k)
 		}
 	}
-	if len(extra) == 0 {
-		return query
+	slices.Sort(names) // one key per query in the read cache
+	for _, k := range names {
+		query = query.And(k, "=", q[k][0])
 	}
-	if query != "" {
-		extra = append([]string{query}, extra...)
-	}
-	return strings.Join(extra, "^")
+	return query
 }
 
 func intParam(q url.Values, name string, def int) int {
@@ -272,54 +283,6 @@ func intParam(q url.Values, name string, def int) int {
 		return def
 	}
 	return n
-}
-
-// linkHeader renders first, prev, next and last links; the request's own
-// parameters are kept and sysparm_offset/sysparm_limit come last.
-func (i *Instance) linkHeader(r *http.Request, q url.Values, total, offset, limit int) string {
-	if limit <= 0 {
-		return ""
-	}
-	base := make(url.Values, len(q))
-	for k, vs := range q {
-		if k != "sysparm_offset" && k != "sysparm_limit" {
-			base[k] = vs
-		}
-	}
-	prefix := i.url + r.URL.Path + "?"
-	if enc := base.Encode(); enc != "" {
-		prefix += enc + "&"
-	}
-	lim := strconv.Itoa(limit)
-	var b strings.Builder
-	b.Grow(4 * (len(prefix) + 48))
-	link := func(off int, rel string) {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('<')
-		b.WriteString(prefix)
-		b.WriteString("sysparm_offset=")
-		b.WriteString(strconv.Itoa(off))
-		b.WriteString("&sysparm_limit=")
-		b.WriteString(lim)
-		b.WriteString(`>;rel="`)
-		b.WriteString(rel)
-		b.WriteByte('"')
-	}
-	last := 0
-	if total > 0 {
-		last = (total - 1) / limit * limit
-	}
-	link(0, "first")
-	if offset > 0 {
-		link(max(offset-limit, 0), "prev")
-	}
-	if offset+limit < total {
-		link(offset+limit, "next")
-	}
-	link(last, "last")
-	return b.String()
 }
 
 func (i *Instance) tableRecord(w http.ResponseWriter, r *http.Request, c *Caller) {
@@ -338,7 +301,7 @@ func (i *Instance) tableRecord(w http.ResponseWriter, r *http.Request, c *Caller
 		if !ok {
 			return
 		}
-		i.writeRecordLocked(w, http.StatusOK, td, rec, parseView(r))
+		i.writeRecordLocked(w, http.StatusOK, c, td, rec, parseView(r))
 	case http.MethodPut, http.MethodPatch:
 		i.tableUpdate(w, r, c, table, id)
 	case http.MethodDelete:
@@ -349,6 +312,9 @@ func (i *Instance) tableRecord(w http.ResponseWriter, r *http.Request, c *Caller
 // readBody decodes the JSON body of a write into field values. ServiceNow
 // processes only the first record of an array.
 func readBody(r *http.Request) (map[string]string, error) {
+	if err := CheckJSONContentType(r); err != nil {
+		return nil, err
+	}
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, err
@@ -388,6 +354,9 @@ var errInvalidJSON = errors.New("invalid JSON")
 
 // decodeJSON reads a JSON body into v (for the platform's other APIs).
 func decodeJSON(r *http.Request, v any) error {
+	if err := CheckJSONContentType(r); err != nil {
+		return err
+	}
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
@@ -409,6 +378,11 @@ func WriteBodyError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		WriteError(w, http.StatusBadRequest, "Exception while reading request",
 			fmt.Sprintf("Rejected large REST payload with content-length = %s bytes. Max allowed: %d bytes.", length, tooLarge.Limit))
+		return
+	}
+	if errors.Is(err, ErrUnsupportedMedia) {
+		WriteError(w, http.StatusUnsupportedMediaType, "Unsupported Media Type",
+			fmt.Sprintf("Content-Type %q is not supported: send application/json.", r.Header.Get("Content-Type")))
 		return
 	}
 	WriteError(w, http.StatusBadRequest, "Exception while reading request", "The payload is not valid JSON.")
@@ -467,7 +441,7 @@ func (i *Instance) tableInsert(w http.ResponseWriter, r *http.Request, c *Caller
 		w.WriteHeader(http.StatusCreated)
 		return
 	}
-	i.writeRecordLocked(w, http.StatusCreated, td, rec, parseView(r))
+	i.writeRecordLocked(w, http.StatusCreated, c, td, rec, parseView(r))
 }
 
 // interactiveScopeRefusalLocked refuses an edit, from a UI session, of an
@@ -510,7 +484,7 @@ func (i *Instance) tableUpdate(w http.ResponseWriter, r *http.Request, c *Caller
 		// (modelled: the prudent reading of a credential change).
 		i.revokeTokensLocked(id)
 	}
-	i.writeRecordLocked(w, http.StatusOK, td, upd, parseView(r))
+	i.writeRecordLocked(w, http.StatusOK, c, td, upd, parseView(r))
 }
 
 // recordForLocked finds the record the caller may act on with op, or

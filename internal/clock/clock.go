@@ -55,11 +55,15 @@ func (c *Manual) Now() time.Time {
 }
 
 // Advance moves the clock forward by d (backward if d is negative).
+// The read and the write happen under one lock: reading Now() and locking
+// again to write lost concurrent advances.
 func (c *Manual) Advance(d time.Duration) {
-	now := c.Now()
 	c.mu.Lock()
-	c.now = now.Add(d)
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	if c.now.IsZero() {
+		c.now = Epoch
+	}
+	c.now = c.now.Add(d)
 }
 
 // Set moves the clock to t.

@@ -37,6 +37,30 @@ func TestManualConcurrent(t *testing.T) {
 	}
 }
 
+// Regression for issue 11 item 7: Advance read Now(), unlocked, then locked
+// again to write, so concurrent advances overwrote each other. Many
+// goroutines each advancing many times make the lost update near-certain on
+// the old code, and the total must be exact.
+func TestManualAdvanceLosesNoUpdate(t *testing.T) {
+	const workers, steps = 8, 2000
+	var c Manual // zero value starts at Epoch and must keep doing so
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			<-start
+			for range steps {
+				c.Advance(time.Millisecond)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if want := Epoch.Add(workers * steps * time.Millisecond); !c.Now().Equal(want) {
+		t.Fatalf("after %d concurrent advances got %v, want %v", workers*steps, c.Now(), want)
+	}
+}
+
 func TestOffset(t *testing.T) {
 	var c Offset
 	before := time.Now().UTC()

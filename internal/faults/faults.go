@@ -95,15 +95,25 @@ func MatchPath(pattern, path string) bool {
 // one so that injected errors look like its real ones.
 type ErrorBody func(status int) (contentType string, body []byte)
 
+// RequestErrorBody is an ErrorBody for a fake whose endpoint families
+// answer errors in different shapes: it sees the request and may set
+// response headers (Retry-After on a 429, request ids).
+type RequestErrorBody func(r *http.Request, h http.Header, status int) (contentType string, body []byte)
+
 // Set holds the active faults of one fake. It is safe for concurrent use.
 type Set struct {
-	mu     sync.Mutex
-	faults []*Fault
-	body   ErrorBody
+	mu      sync.Mutex
+	faults  []*Fault
+	body    ErrorBody
+	reqBody RequestErrorBody
 }
 
 // NewSet returns an empty Set whose status-only faults answer with body.
 func NewSet(body ErrorBody) *Set { return &Set{body: body} }
+
+// NewRequestSet returns an empty Set whose status-only faults answer with
+// body, chosen per request.
+func NewRequestSet(body RequestErrorBody) *Set { return &Set{reqBody: body} }
 
 // Add validates and activates f, returning its ID.
 func (s *Set) Add(f Fault) (string, error) {
@@ -210,7 +220,10 @@ func (s *Set) Middleware(next http.Handler) http.Handler {
 			_, _ = w.Write([]byte(`{"result":{"id":"`))
 		case f.Status != 0:
 			ct, body := f.ContentType, []byte(f.Body)
-			if f.Body == "" && s.body != nil {
+			switch {
+			case f.Body == "" && s.reqBody != nil:
+				ct, body = s.reqBody(r, w.Header(), f.Status)
+			case f.Body == "" && s.body != nil:
 				ct, body = s.body(f.Status)
 			}
 			if ct == "" {

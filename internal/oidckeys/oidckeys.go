@@ -10,12 +10,10 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,6 +71,8 @@ type Source struct {
 	mu   sync.Mutex
 	meta map[string]cached[Metadata]
 	keys map[string]cached[map[string]*rsa.PublicKey]
+	// refreshed is when an unknown kid last caused a refetch, per JWKS URI.
+	refreshed map[string]time.Time
 }
 
 // NewSource returns a Source that fetches with client and ages its cache by c.
@@ -82,6 +82,8 @@ func NewSource(client *http.Client, c clock.Clock) *Source {
 		clock:  clock.OrReal(c),
 		meta:   map[string]cached[Metadata]{},
 		keys:   map[string]cached[map[string]*rsa.PublicKey]{},
+
+		refreshed: map[string]time.Time{},
 	}
 }
 
@@ -90,6 +92,7 @@ func (s *Source) Flush() {
 	s.mu.Lock()
 	s.meta = map[string]cached[Metadata]{}
 	s.keys = map[string]cached[map[string]*rsa.PublicKey]{}
+	s.refreshed = map[string]time.Time{}
 	s.mu.Unlock()
 }
 
@@ -117,17 +120,28 @@ func (s *Source) Metadata(ctx context.Context, url string, ttl time.Duration) (M
 }
 
 // Key returns the RSA key with kid from the key set at jwksURI. An unknown
-// kid forces one refetch, so a rotated signing key is picked up at once.
+// kid asks for a refetch, so a rotated signing key is picked up at once;
+// after one such refetch the next is allowed only RefreshInterval later, as
+// real relying parties do, so tokens with made-up kids cannot make every
+// request an outbound one.
 func (s *Source) Key(ctx context.Context, jwksURI, kid string, ttl time.Duration) (*rsa.PublicKey, error) {
 	now := s.clock.Now()
 	s.mu.Lock()
-	c, ok := s.keys[jwksURI]
-	s.mu.Unlock()
-	if ok && now.Before(c.expires) {
+	if c, ok := s.keys[jwksURI]; ok && now.Before(c.expires) {
 		if k := c.value[kid]; k != nil {
+			s.mu.Unlock()
 			return k, nil
 		}
+		// The check and the reservation share one lock section, so
+		// concurrent requests with unknown kids refetch once, not once each.
+		if last, asked := s.refreshed[jwksURI]; asked && now.Before(last.Add(RefreshInterval)) {
+			s.mu.Unlock()
+			return nil, fmt.Errorf("no key %q in %s (the key set was refetched at %s for an unknown kid; the next refetch is allowed from %s)",
+				kid, jwksURI, last.UTC().Format(time.RFC3339), last.Add(RefreshInterval).UTC().Format(time.RFC3339))
+		}
+		s.refreshed[jwksURI] = now
 	}
+	s.mu.Unlock()
 	set, err := s.fetchKeys(ctx, jwksURI)
 	if err != nil {
 		return nil, err
@@ -216,62 +230,22 @@ func Unverified(raw string) (jwt.MapClaims, error) {
 
 // Verify checks raw against e and returns its claims. Only RS256 is
 // accepted: "none" and HMAC tokens (including one keyed with the public
-// key) fail the algorithm check.
+// key) fail the algorithm check before anything is fetched. Past the key
+// lookup the rules are VerifyWith's, shared with every other party.
 func (s *Source) Verify(ctx context.Context, raw string, e Expect) (jwt.MapClaims, error) {
 	ttl := e.CacheTTL
 	if ttl <= 0 {
 		ttl = 24 * time.Hour
 	}
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		return nil, fail(CheckMalformed, "a JWT has three dot-separated parts, this has %d", len(parts))
-	}
-	var header struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-	}
-	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil || json.Unmarshal(hb, &header) != nil {
-		return nil, fail(CheckMalformed, "the header is not base64url JSON")
-	}
-	if header.Alg != "RS256" {
-		return nil, fail(CheckAlgorithm, "alg %q is not accepted (RS256 only)", header.Alg)
+	if _, f := parseHeader(raw); f != nil {
+		return nil, f
 	}
 	meta, err := s.Metadata(ctx, e.MetadataURL, ttl)
 	if err != nil {
 		return nil, fail(CheckMetadata, "%v", err)
 	}
-	key, err := s.Key(ctx, meta.JWKSURI, header.Kid, ttl)
-	if err != nil {
-		return nil, fail(CheckKey, "%v", err)
-	}
-	claims := jwt.MapClaims{}
-	parser := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
-	if _, err := parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return key, nil }); err != nil {
-		if errors.Is(err, jwt.ErrTokenSignatureInvalid) {
-			return nil, fail(CheckSignature, "the signature does not verify with key %q", header.Kid)
-		}
-		return nil, fail(CheckMalformed, "%v", err)
-	}
-	if iss, _ := claims["iss"].(string); iss != meta.Issuer {
-		return nil, fail(CheckIssuer, "iss %q is not %q", iss, meta.Issuer)
-	}
-	auds, _ := claims.GetAudience()
-	if !slices.ContainsFunc(auds, func(a string) bool { return slices.Contains(e.Audiences, a) }) {
-		return nil, fail(CheckAudience, "aud %q is not one of %q", strings.Join(auds, ","), e.Audiences)
-	}
-	now := s.clock.Now()
-	exp, err := claims.GetExpirationTime()
-	if err != nil || exp == nil {
-		return nil, fail(CheckExpiry, "the token has no valid exp")
-	}
-	if now.After(exp.Add(e.Skew)) {
-		return nil, fail(CheckExpiry, "expired at %s (now %s)", exp.UTC().Format(time.RFC3339), now.Format(time.RFC3339))
-	}
-	if nbf, err := claims.GetNotBefore(); err == nil && nbf != nil && now.Add(e.Skew).Before(nbf.Time) {
-		return nil, fail(CheckNotBefore, "not valid before %s (now %s)", nbf.UTC().Format(time.RFC3339), now.Format(time.RFC3339))
-	}
-	return claims, nil
+	keyFor := func(kid string) (*rsa.PublicKey, error) { return s.Key(ctx, meta.JWKSURI, kid, ttl) }
+	return VerifyWith(raw, keyFor, Want{Issuer: meta.Issuer, Audiences: e.Audiences, Skew: e.Skew}, s.clock.Now())
 }
 
 // Claim returns a string claim, matching the name case-insensitively when no

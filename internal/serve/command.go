@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/m365snow/m365snow/fixtures"
+	"github.com/m365snow/m365snow/internal/adminapi"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/hostmap"
 )
@@ -27,6 +28,9 @@ type Command struct {
 	// PublicURLHelp, when set, describes a --public-url whose default
 	// comes from the world rather than from the listen address.
 	PublicURLHelp string
+	// Schema, when set, checks world files key by key before they load,
+	// so that mistakes are reported with the file's own line numbers.
+	Schema *fixture.Schema
 	// Build makes the handler from the parsed flags, the loaded world and
 	// the host map.
 	Build func(f *Flags, world *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error)
@@ -74,13 +78,13 @@ func (c Command) Run(ctx context.Context, args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail(2, err)
 	}
-	world, err := fixture.Load(fixtures.FS, *fixtureName)
+	world, err := fixture.LoadSchema(fixtures.FS, *fixtureName, c.Schema)
 	if err != nil {
 		return fail(1, err)
 	}
 	ln, err := f.Listener(c.TLSHosts...)
 	if err != nil {
-		return fail(1, err)
+		return fail(1, fmt.Errorf("cannot serve on %s (--listen): %w", f.Listen, err))
 	}
 	if f.PublicURL == "" && c.PublicURLHelp == "" {
 		// The bound address, so that --listen 127.0.0.1:0 advertises a real port.
@@ -97,13 +101,27 @@ func (c Command) Run(ctx context.Context, args []string, stderr io.Writer) int {
 	if u, ok := h.(interface{ URL() string }); ok {
 		public = u.URL() // the fake knows better (fakesnow: its instance URL)
 	}
-	log.Info(c.Name+" listening", "url", f.scheme()+"://"+ln.Addr().String(), "public_url", public, "fixture", *fixtureName, "map_host", hosts.String())
+	// The control plane answers loopback and the names the fake is
+	// configured to be reached under (adminapi.Guard).
+	h = c.guard(&f, public).Wrap(h)
+	log.Info(c.Name+" listening", "url", f.scheme()+"://"+ln.Addr().String(), "public_url", public, "fixture", *fixtureName, "map_host", hosts.String(),
+		"admin_token", f.AdminToken != "")
 	if err := Run(ctx, NewServer(h, log), ln); err != nil {
 		log.Error(c.Name+" stopped", "err", err)
 		return 1
 	}
 	log.Info(c.Name + " stopped")
 	return 0
+}
+
+// guard is the control plane's guard: the admin token, and as host names
+// besides loopback the public URL's and the real names the fake stands in for.
+func (c Command) guard(f *Flags, public string) adminapi.Guard {
+	hosts := append([]string{}, c.TLSHosts...)
+	if h := adminapi.HostOf(public); h != "" {
+		hosts = append(hosts, h)
+	}
+	return adminapi.Guard{Token: f.AdminToken, Hosts: hosts}
 }
 
 func (f *Flags) scheme() string {

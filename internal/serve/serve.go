@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/m365snow/m365snow/internal/adminapi"
 	"github.com/m365snow/m365snow/internal/hostmap"
 )
 
@@ -30,6 +31,9 @@ type Flags struct {
 	TLSSelfSigned string
 	LogLevel      string
 	MapHosts      multiFlag
+	// AdminToken guards /__admin/ (adminapi.Guard); from --admin-token or
+	// the M365SNOW_ADMIN_TOKEN environment variable.
+	AdminToken string
 }
 
 type multiFlag []string
@@ -46,6 +50,7 @@ func (f *Flags) Register(fs *flag.FlagSet, defaultListen string, withMapHost boo
 	fs.StringVar(&f.TLSKey, "tls-key", "", "private key for --tls-cert (PEM)")
 	fs.StringVar(&f.TLSSelfSigned, "tls-self-signed", "", "serve HTTPS with a CA and server certificate generated into (or reused from) this directory; clients trust DIR/ca.pem")
 	fs.StringVar(&f.LogLevel, "log-level", "info", "debug, info, warn or error (debug logs every request)")
+	fs.StringVar(&f.AdminToken, "admin-token", "", "require \"Authorization: Bearer TOKEN\" on /__admin/ (default $"+adminapi.TokenEnv+"); needed when --listen is not a loopback address")
 	if withMapHost {
 		fs.Var(&f.MapHosts, "map-host", "route a real host name to a fake: HOST=ADDR, e.g. login.microsoftonline.com=127.0.0.1:8081 (repeatable)")
 	}
@@ -61,6 +66,12 @@ func (f *Flags) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(f.Listen); err != nil {
 		return fmt.Errorf("--listen %q: %w", f.Listen, err)
+	}
+	if f.AdminToken == "" {
+		f.AdminToken = os.Getenv(adminapi.TokenEnv)
+	}
+	if f.AdminToken == "" && adminapi.ListensBeyondLoopback(f.Listen) {
+		return fmt.Errorf("--listen %s accepts connections from other machines, so the control plane (/__admin/) needs a token: set --admin-token or %s (docs/compose.md)", f.Listen, adminapi.TokenEnv)
 	}
 	return nil
 }
@@ -125,7 +136,7 @@ func (f *Flags) Listener(extraHosts ...string) (net.Listener, error) {
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		ln.Close()
-		return nil, err
+		return nil, fmt.Errorf("certificate %s with key %s: %w", certFile, keyFile, err)
 	}
 	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
 }

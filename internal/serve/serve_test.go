@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -100,4 +101,21 @@ func mustLogger(t *testing.T, f *Flags) *slog.Logger {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// A bad certificate or key is reported with its file names.
+func TestBadCertificateNamesItsFiles(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cert, []byte("not a PEM"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, []byte("not a PEM"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := Flags{Listen: "127.0.0.1:0", TLSCert: cert, TLSKey: key}
+	_, err := f.Listener()
+	if err == nil || !strings.Contains(err.Error(), cert) || !strings.Contains(err.Error(), key) {
+		t.Fatalf("got %v, want both file names", err)
+	}
 }

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Errors a person can act on: each names the fake, the file or the flag.
+func TestStartupErrorsSayWhatToChange(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	typo := filepath.Join(t.TempDir(), "typo.yaml")
+	if err := os.WriteFile(typo, []byte("description: x\nextends: integrated-basic\nsnow:\n  userz: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	free := []string{"--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0", "--proxy-listen", ""}
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"port taken", append([]string{"--snow-listen", busy.Addr().String()}, free...),
+			[]string{"fakesnow cannot listen on " + busy.Addr().String(), "--snow-listen"}},
+		{"world typo", append([]string{"--world", typo, "--snow-listen", "127.0.0.1:0"}, free...),
+			[]string{typo + `:4:3: unknown key "userz" under snow (did you mean "users"?)`}},
+		{"unknown world", append([]string{"--world", "integrated-ad", "--snow-listen", "127.0.0.1:0"}, free...),
+			[]string{`no shipped world "integrated-ad" (did you mean "integrated-aad"?)`, "--list-worlds"}},
+		{"proxy port taken", []string{"--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0", "--proxy-listen", busy.Addr().String(), "--ca-dir", t.TempDir()},
+			[]string{"--proxy-listen"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut syncBuffer
+			code := run(context.Background(), tc.args, &out, &errOut, nil)
+			if code == 0 {
+				t.Fatalf("exit 0, want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr %q lacks %q", errOut.String(), w)
+				}
+			}
+		})
+	}
+}

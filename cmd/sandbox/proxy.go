@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/m365snow/m365snow/internal/localca"
+	"github.com/m365snow/m365snow/internal/proxy"
+	"github.com/m365snow/m365snow/internal/serve"
+	"github.com/m365snow/m365snow/world"
+)
+
+// proxyInfo is the running forward proxy, as the sandbox prints it.
+type proxyInfo struct {
+	URL    string // http://127.0.0.1:3128
+	CAFile string
+	close  func()
+}
+
+// defaultCADir keeps the CA across runs, so that a build configured once
+// keeps trusting the sandbox.
+func defaultCADir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "m365snow", "ca")
+}
+
+// startProxy serves the forward proxy for the world's real host names.
+func startProxy(listen, caDir string, w *world.World, log *slog.Logger) (*proxyInfo, error) {
+	ca, err := localca.Open(caDir)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-dir: %w", err)
+	}
+	p, err := proxy.New(proxy.Options{Hosts: w.Hosts, CA: ca, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("the forward proxy cannot listen on %s (--proxy-listen; empty turns it off): %w", listen, err)
+	}
+	srv := serve.NewServer(p, log)
+	go func() { _ = srv.Serve(ln) }()
+	return &proxyInfo{
+		URL:    "http://" + ln.Addr().String(),
+		CAFile: ca.CertPath,
+		close:  func() { srv.Close(); p.Close() },
+	}, nil
+}

@@ -1,0 +1,47 @@
+package serve
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Issue 11 item 6: compose published 8080-8082 on every interface and did
+// not give the fakes (listening on 0.0.0.0 in their containers) an admin
+// token. The compose files are part of the product; check them.
+func TestComposeIsLoopbackAndTokenGuarded(t *testing.T) {
+	var override struct {
+		Services map[string]struct {
+			Ports []string `yaml:"ports"`
+		} `yaml:"services"`
+	}
+	b, err := os.ReadFile("../../docker-compose.override.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &override); err != nil {
+		t.Fatal(err)
+	}
+	if len(override.Services) != 3 {
+		t.Fatalf("services %v", override.Services)
+	}
+	for name, s := range override.Services {
+		for _, p := range s.Ports {
+			if !strings.HasPrefix(p, "127.0.0.1:") {
+				t.Errorf("%s publishes %q beyond loopback", name, p)
+			}
+		}
+	}
+	base, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(base), "M365SNOW_ADMIN_TOKEN: \"${M365SNOW_ADMIN_TOKEN:?") {
+		t.Error("docker-compose.yml does not require M365SNOW_ADMIN_TOKEN")
+	}
+	if strings.Contains(string(base), `"0.0.0.0:`) {
+		t.Error("docker-compose.yml hard-codes 0.0.0.0; host networking must be able to listen on loopback")
+	}
+}
