@@ -6,7 +6,6 @@ package examples
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -68,7 +67,7 @@ func TestMakeVendorCheckJudgesAStranger(t *testing.T) {
 	if err != nil {
 		t.Fatalf("make vendor-check failed: %v\n%s\nconnector log:\n%s", err, tail(out), readLog())
 	}
-	for _, want := range []string{"--- PASS: TestVendorConnector", "85 run, 5 skipped", "--- PASS: TestFeatures"} {
+	for _, want := range []string{"--- PASS: TestVendorConnector", "90 run, 0 skipped", "--- PASS: TestFeatures"} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("make vendor-check's output lacks %q:\n%s", want, tail(out))
 		}
@@ -78,15 +77,8 @@ func TestMakeVendorCheckJudgesAStranger(t *testing.T) {
 		if err != nil || len(b) == 0 {
 			t.Errorf("report %s: %v (%d bytes)", f, err, len(b))
 		}
-		// godog's JUnit marks a skipped step as an error of type
-		// "skipped"; the reason travels in the Cucumber JSON.
-		if f == "junit.xml" && (!bytes.Contains(b, []byte(`type="skipped"`)) || bytes.Contains(b, []byte("<failure"))) {
-			t.Errorf("junit.xml does not report the skipped scenarios as skipped (and nothing as failed)")
-		}
-		// Attachments are base64 in Cucumber JSON; the 24-byte prefix
-		// encodes to the same 32 characters whatever follows.
-		if reason := base64.StdEncoding.EncodeToString([]byte("skipped in vendor mode: ")); f == "cucumber.json" && !bytes.Contains(b, []byte(reason)) {
-			t.Errorf("cucumber.json does not carry the reason for skipping")
+		if f == "junit.xml" && (!bytes.Contains(b, []byte("<testcase")) || bytes.Contains(b, []byte("<failure"))) {
+			t.Errorf("junit.xml lists no scenario, or a failed one")
 		}
 	}
 }
