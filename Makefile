@@ -11,9 +11,9 @@ help: ## list targets
 test: fmt-check vet ## gofmt check, go vet, and every test with the race detector
 	$(GO) test -race -count=1 $(PKGS)
 
-features: ## the conformance suite: pretty output, Cucumber JSON and JUnit XML in reports/ (TAGS=@aad to pick)
+features: ## the conformance suite: pretty output, Cucumber JSON, JUnit XML and an HTML page in reports/ (TAGS=@aad to pick)
 	cd features && $(GO) test -count=1 -run '^TestFeatures$$' \
-		-godog.format=pretty,cucumber:$(CURDIR)/reports/cucumber.json,junit:$(CURDIR)/reports/junit.xml \
+		-godog.format=pretty,cucumber:$(CURDIR)/reports/cucumber.json,junit:$(CURDIR)/reports/junit.xml,html:$(CURDIR)/reports/report.html \
 		$(if $(TAGS),-godog.tags='$(TAGS)')
 
 CONNECTOR_URL  ?=

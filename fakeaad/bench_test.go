@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/m365snow/m365snow/internal/journal"
 )
 
 // Over real loopback HTTP, as clients see it: `make bench` runs these and
@@ -75,4 +77,20 @@ func benchGet(b *testing.B, env *testEnv, path string) {
 			resp.Body.Close()
 		}
 	})
+}
+
+// BenchmarkTokenClientCredentialsV1Journaled is the same with the request
+// journal on, as the binaries and worlds run (docs/benchmarks.md).
+func BenchmarkTokenClientCredentialsV1Journaled(b *testing.B) {
+	env := newEnv(b, false)
+	srv, err := New(Options{PublicURL: env.ts.URL, Clock: env.clock, Fixture: testFixtureValue(b), Journal: journal.New(journal.DefaultSize)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	env.srv = srv
+	body := cc(outboundID, "outbound-secret", connector).Encode()
+	benchPost(b, env, "/"+contosoID+"/oauth2/token", body)
+	if srv.journal.Count(journal.Filter{}) == 0 {
+		b.Fatal("nothing journaled")
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/faults"
 	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/journal"
 )
 
 // Options configure a Server.
@@ -30,8 +31,12 @@ type Options struct {
 	// Fixture is the initial directory; nil means one empty tenant-less
 	// directory is refused, so pass at least one tenant.
 	Fixture *Fixture
-	// Logger receives one line per request at debug level; nil discards.
+	// Logger receives one line per request after it is answered; nil
+	// discards.
 	Logger *slog.Logger
+	// Journal records the requests the server answers (served as
+	// /__admin/requests); nil records none.
+	Journal *journal.Journal
 }
 
 // Server is a fake Azure AD. It is safe for concurrent use.
@@ -39,6 +44,7 @@ type Server struct {
 	publicURL string
 	clock     clock.Clock
 	log       *slog.Logger
+	journal   *journal.Journal
 	faults    *faults.Set
 	handler   http.Handler
 
@@ -65,7 +71,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Fixture == nil {
 		return nil, errors.New("fakeaad: Options.Fixture is required (at least one tenant)")
 	}
-	s := &Server{publicURL: pub, clock: clock.OrReal(opts.Clock), log: opts.Logger, flows: newFlowState()}
+	s := &Server{publicURL: pub, clock: clock.OrReal(opts.Clock), log: opts.Logger, journal: opts.Journal, flows: newFlowState()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -74,7 +80,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.initial = opts.Fixture
-	s.handler = s.faults.Middleware(s.routes())
+	s.handler = journal.Middleware(s.faults.Middleware(s.routes()), journal.Config{Party: "fakeaad", Journal: opts.Journal, Logger: s.log, Clock: s.clock})
 	return s, nil
 }
 
@@ -301,7 +307,7 @@ func (s *Server) ActiveSigningKeyID() string {
 
 func (s *Server) routes() http.Handler {
 	r := mux.NewRouter()
-	admin := adminapi.Mount(r, adminapi.Config{Service: "fakeaad", Target: s, Faults: s.faults, Clock: s.clock})
+	admin := adminapi.Mount(r, adminapi.Config{Service: "fakeaad", Target: s, Faults: s.faults, Clock: s.clock, Journal: s.journal})
 	admin.HandleFunc("/keys", s.adminKeys).Methods(http.MethodGet)
 	admin.HandleFunc("/keys/rotate", s.adminRotate).Methods(http.MethodPost)
 	admin.HandleFunc("/keys/retire", s.adminRetire).Methods(http.MethodPost)
@@ -326,12 +332,5 @@ func (s *Server) routes() http.Handler {
 		})
 	})
 	r.MethodNotAllowedHandler = r.NotFoundHandler
-	return s.logRequests(r)
-}
-
-func (s *Server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.log.Debug("request", "method", r.Method, "path", r.URL.Path)
-		next.ServeHTTP(w, r)
-	})
+	return r
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/faults"
 	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/journal"
 	"github.com/m365snow/m365snow/internal/oidckeys"
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
@@ -42,7 +43,11 @@ type Options struct {
 	// it a host-mapping transport.
 	Transport http.RoundTripper
 	Fixture   *Fixture
-	Logger    *slog.Logger
+	// Logger receives one line per request after it is answered.
+	Logger *slog.Logger
+	// Journal records the requests the server answers (served as
+	// /__admin/requests); nil records none.
+	Journal *journal.Journal
 	// Mutant breaks one rule of the contract on purpose, for mutation
 	// testing only (mutant.go); empty is the reference connector.
 	Mutant Mutant
@@ -97,7 +102,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	r := mux.NewRouter()
-	admin := adminapi.Mount(r, adminapi.Config{Service: "fakem365", Target: s, Faults: s.faults, Clock: s.clock})
+	admin := adminapi.Mount(r, adminapi.Config{Service: "fakem365", Target: s, Faults: s.faults, Clock: s.clock, Journal: opts.Journal})
 	admin.HandleFunc("/inbound", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"calls": s.InboundCalls()})
 	}).Methods(http.MethodGet)
@@ -110,11 +115,10 @@ func New(opts Options) (*Server, error) {
 		writeError(w, errorf(http.StatusMethodNotAllowed, "MethodNotAllowed", "%s is not allowed on %s", r.Method, r.URL.Path))
 	})
 	s.router = r
-	s.handler = s.faults.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		s.log.Debug("request", "method", req.Method, "path", req.URL.Path)
+	s.handler = journal.Middleware(s.faults.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		req.Body = http.MaxBytesReader(w, req.Body, 1<<20)
 		r.ServeHTTP(w, req)
-	}))
+	})), journal.Config{Party: "fakem365", Journal: opts.Journal, Logger: s.log, Clock: s.clock})
 	return s, nil
 }
 

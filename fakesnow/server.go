@@ -26,6 +26,7 @@ import (
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/faults"
 	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/journal"
 )
 
 // Options configure a Server.
@@ -38,7 +39,11 @@ type Options struct {
 	// Transport carries outbound calls; give it a host-mapping transport.
 	Transport http.RoundTripper
 	Fixture   *Fixture
-	Logger    *slog.Logger
+	// Logger receives one line per request after it is answered.
+	Logger *slog.Logger
+	// Journal records the requests the server answers (served as
+	// /__admin/requests); nil records none.
+	Journal *journal.Journal
 }
 
 // Server is a fake ServiceNow instance. It is safe for concurrent use.
@@ -67,10 +72,10 @@ func New(opts Options) (*Server, error) {
 	}
 	s.inst, s.app = inst, app
 	r := mux.NewRouter()
-	admin := adminapi.Mount(r, adminapi.Config{Service: "fakesnow", Target: s, Faults: s.faults, Clock: opts.Clock})
+	admin := adminapi.Mount(r, adminapi.Config{Service: "fakesnow", Target: s, Faults: s.faults, Clock: opts.Clock, Journal: opts.Journal})
 	admin.HandleFunc("/app/install", s.adminInstall).Methods(http.MethodPost)
 	r.PathPrefix("/").Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.Instance().ServeHTTP(w, r) }))
-	s.handler = s.faults.Middleware(r)
+	s.handler = journal.Middleware(s.faults.Middleware(r), journal.Config{Party: "fakesnow", Journal: opts.Journal, Logger: opts.Logger, Clock: opts.Clock})
 	return s, nil
 }
 

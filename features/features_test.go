@@ -118,6 +118,8 @@ func runSuite(t *testing.T, cfg suiteConfig, progressOnly bool) {
 		opts.Concurrency = 1
 		cfg.ledger = &skipLedger{}
 	}
+	// testdata/report holds the report tests' fixture, failures included.
+	opts.Tags = joinTags(opts.Tags, "~@report-fixture")
 	if progressOnly {
 		opts.Format = "progress"
 	}
@@ -127,9 +129,19 @@ func runSuite(t *testing.T, cfg suiteConfig, progressOnly bool) {
 	if len(opts.Paths) == 0 {
 		opts.Paths = []string{"."}
 	}
+	format, files, err := splitFormats(opts.Format) // report.go writes junit:, cucumber: and html:
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Format = format
 	checkOptions(t, &opts)
-	suite := godog.TestSuite{Name: "m365snow", ScenarioInitializer: initScenario(cfg), Options: &opts}
+	rep := newRunReport(files)
+	initialize := initScenario(cfg)
+	suite := godog.TestSuite{Name: "m365snow", ScenarioInitializer: func(s *godog.ScenarioContext) { initialize(s); rep.register(s) }, Options: &opts}
 	status := suite.Run()
+	if err := rep.write(); err != nil {
+		t.Error(err)
+	}
 	if cfg.ledger != nil {
 		line, names := cfg.ledger.summary()
 		for _, n := range names {
@@ -141,6 +153,14 @@ func runSuite(t *testing.T, cfg suiteConfig, progressOnly bool) {
 	if status != 0 {
 		t.Fatalf("godog exited with status %d", status)
 	}
+}
+
+// joinTags ands two godog tag expressions.
+func joinTags(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " && " + b
 }
 
 // envOr reads an environment variable with a default.

@@ -63,7 +63,7 @@ func openIncident(ctx context.Context, user, number, view string) error {
 func (sc *scenario) tab() (map[string]any, error) {
 	t, _ := sc.form["microsoft365Support"].(map[string]any)
 	if t == nil {
-		return nil, fmt.Errorf("the Microsoft 365 Support tab is not shown (tabs %v)", sc.form["tabs"])
+		return nil, fmt.Errorf("the Microsoft 365 Support tab is not shown (tabs %s)", shown(sc.form["tabs"]))
 	}
 	return t, nil
 }
@@ -92,7 +92,7 @@ func tabOffers(ctx context.Context, which, label string) error {
 	}
 	offered := strings.Contains(fmt.Sprint(t["actions"]), name)
 	if offered != (which == "offers") {
-		return fmt.Errorf("tab actions %v: want %q %s", t["actions"], label, which)
+		return fmt.Errorf("tab actions %s: want %q %s", shown(t["actions"]), label, which)
 	}
 	return nil
 }
@@ -153,7 +153,7 @@ func solutionsShown(ctx context.Context, title string) error {
 		title, _ = sols[0]["title"].(string)
 	}
 	if len(messagesOf(res)) > 0 || len(sols) == 0 || sols[0]["title"] != title {
-		return fmt.Errorf("want recommended solutions led by %q, got %v", title, res)
+		return fmt.Errorf("want recommended solutions led by %q, got %s", title, shown(res))
 	}
 	return nil
 }
@@ -168,7 +168,7 @@ func healthShown(ctx context.Context, title string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("no service health incident %q in %v", title, res)
+	return fmt.Errorf("no service health incident %q in %s", title, shown(res))
 }
 
 func caseOpened(ctx context.Context) error {
@@ -179,7 +179,7 @@ func caseOpened(ctx context.Context) error {
 	}
 	c, _ := res["case"].(map[string]any)
 	if c == nil || c["caseNumber"] == "" || len(messagesOf(res)) > 0 {
-		return fmt.Errorf("want a service request, got %v", res)
+		return fmt.Errorf("want a service request, got %s", shown(res))
 	}
 	sc.set("case number", fmt.Sprint(c["caseNumber"]))
 	sc.set("case number on "+fmt.Sprint(res["incident"]), fmt.Sprint(c["caseNumber"]))
@@ -210,7 +210,7 @@ func nothingShowsUp(ctx context.Context) error {
 		return err
 	}
 	if len(messagesOf(res)) > 0 || len(listOf(res, "solutions")) > 0 || len(listOf(res, "incidents")) > 0 || res["case"] != nil {
-		return fmt.Errorf("want nothing to show up, got %v", res)
+		return fmt.Errorf("want nothing to show up, got %s", shown(res))
 	}
 	return nil
 }
@@ -259,7 +259,7 @@ func tabListsSolution(ctx context.Context, title string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("the tab lists no solution %q: %v", title, t["solutions"])
+	return fmt.Errorf("the tab lists no solution %q; it lists %s", title, shown(t["solutions"]))
 }
 
 func tabListsCase(ctx context.Context) error {
@@ -278,7 +278,7 @@ func tabListsCase(ctx context.Context) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("the tab lists no case %s: %v", n, t["cases"])
+	return fmt.Errorf("the tab lists no case %s; it lists %s", n, shown(t["cases"]))
 }
 
 func tabListsNone(ctx context.Context, what string) error {
@@ -291,7 +291,7 @@ func tabListsNone(ctx context.Context, what string) error {
 		key = "cases"
 	}
 	if n := len(listOf(t, key)); n != 0 {
-		return fmt.Errorf("the tab lists %d %s: %v", n, key, t[key])
+		return fmt.Errorf("the tab lists %d %s: %s", n, key, shown(t[key]))
 	}
 	return nil
 }
@@ -303,7 +303,7 @@ func ticketDetailsSaved(ctx context.Context) error {
 	}
 	c, _ := res["case"].(map[string]any)
 	if len(messagesOf(res)) > 0 || c == nil || len(c["details"].(map[string]any)) == 0 {
-		return fmt.Errorf("want the ticket details saved, got %v", res)
+		return fmt.Errorf("want the ticket details saved, got %s", shown(res))
 	}
 	return nil
 }

@@ -152,11 +152,14 @@ func next(ctx context.Context) error {
 func setupState(ctx context.Context, want string) error {
 	sc := from(ctx)
 	r := sc.last
-	if r == nil || r.Status != 200 {
-		return fmt.Errorf("the last Setup call failed: %v", r)
+	if r == nil {
+		return fmt.Errorf("no Setup call was made")
+	}
+	if r.Status != 200 {
+		return fmt.Errorf("the last Setup call failed: %s", r)
 	}
 	if got := r.Result()["state"]; got != want {
-		return fmt.Errorf("Setup state %v, want %s", got, want)
+		return fmt.Errorf("Setup state %s, want %s", shown(got), want)
 	}
 	return nil
 }

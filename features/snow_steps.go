@@ -60,7 +60,15 @@ func systemLogShows(ctx context.Context, filter, which, text string) error {
 		}
 	}
 	if found != (which == "shows") {
-		return fmt.Errorf("System Logs > All filtered on %q: want it to %s %q; it has %q", filter, which, text, msgs)
+		want := "a message containing"
+		if which != "shows" {
+			want = "no message containing"
+		}
+		has := fmt.Sprintf("%d messages: %q", len(msgs), msgs)
+		if len(msgs) == 0 {
+			has = "no messages"
+		}
+		return fmt.Errorf("System Logs > All filtered on %q: want %s %q, found %s", filter, want, text, has)
 	}
 	return nil
 }

@@ -93,7 +93,7 @@ func clearSetting(ctx context.Context, label string) error {
 	sc := from(ctx)
 	field, ok := settingFields[label]
 	if !ok {
-		return fmt.Errorf("the settings record has no %q here (%v)", label, settingFields)
+		return fmt.Errorf("the settings record has no %q here (%s)", label, shown(settingFields))
 	}
 	if err := sc.asAdminIn("Microsoft 365 support integration"); err != nil {
 		return err
@@ -185,7 +185,7 @@ func secretExpires(ctx context.Context, name string) error {
 	for _, c := range creds {
 		end, err := time.Parse(time.RFC3339, fmt.Sprint(c.(map[string]any)["endDateTime"]))
 		if err != nil {
-			return fmt.Errorf("secret end %v: %w", c, err)
+			return fmt.Errorf("secret end %s: %w", shown(c), err)
 		}
 		if end.After(last) {
 			last = end
@@ -324,14 +324,14 @@ func outboundLogShows(ctx context.Context, host, status, text string) error {
 	got := fmt.Sprint(row["http_status"])
 	switch {
 	case status == "no answer" && got != "" && got != "0":
-		return fmt.Errorf("the newest request to %s was answered (HTTP %s): %v", host, got, row)
+		return fmt.Errorf("the newest request to %s was answered (HTTP %s): %s", host, got, shown(row))
 	case status == "no answer" && fmt.Sprint(row["error_message"]) == "":
-		return fmt.Errorf("the newest request to %s has neither an answer nor an error: %v", host, row)
+		return fmt.Errorf("the newest request to %s has neither an answer nor an error: %s", host, shown(row))
 	case status != "no answer" && "HTTP "+got != status:
-		return fmt.Errorf("the newest request to %s: want %s, got %v", host, status, row)
+		return fmt.Errorf("the newest request to %s: want %s, got %s", host, status, shown(row))
 	}
 	if text != "" && !strings.Contains(fmt.Sprint(row["response_body"])+fmt.Sprint(row["error_message"]), text) {
-		return fmt.Errorf("the newest request to %s does not show %q: %v", host, text, row)
+		return fmt.Errorf("the newest request to %s does not show %q: %s", host, text, shown(row))
 	}
 	return nil
 }

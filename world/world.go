@@ -23,6 +23,7 @@ import (
 	"github.com/m365snow/m365snow/internal/faults"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/hostmap"
+	"github.com/m365snow/m365snow/internal/journal"
 	"github.com/m365snow/m365snow/internal/serve"
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
@@ -69,6 +70,10 @@ type World struct {
 	Hosts           *hostmap.Map
 	// Client reaches every party by its real host name.
 	Client *http.Client
+	// Journal is the merged request journal of the three fakes, which each
+	// serve it as /__admin/requests; when driving an external connector it
+	// also holds the calls made to the connector, as party "connector".
+	Journal *journal.Journal
 	// Listen URLs of the fakes.
 	AADURL, SnowURL, M365URL string
 	// InstanceURL is the instance's public URL (https://<instance>.service-now.com).
@@ -96,7 +101,7 @@ func Start(opts Options) (*World, error) {
 	if f == nil {
 		return nil, errors.New("world: no fixture")
 	}
-	w := &World{Clock: opts.Clock, Hosts: hostmap.New()}
+	w := &World{Clock: opts.Clock, Hosts: hostmap.New(), Journal: journal.New(journal.DefaultSize)}
 	if w.Clock == nil {
 		start := clock.Epoch
 		if f.Clock != "" {
@@ -114,14 +119,21 @@ func Start(opts Options) (*World, error) {
 	}
 	w.transport = http.DefaultTransport.(*http.Transport).Clone()
 	w.Client = w.Hosts.Client(w.transport)
-	transport := &hostmap.Transport{Map: w.Hosts, Base: w.transport}
+	var transport http.RoundTripper = &hostmap.Transport{Map: w.Hosts, Base: w.transport}
+	if opts.ConnectorURL != "" {
+		// No fake answers the connector's calls: record them where they
+		// leave, so that the journal shows what the build received.
+		rec := journal.Config{Party: "connector", Journal: w.Journal, Clock: w.Clock}
+		transport = journal.Transport(transport, rec, wellknown.ConnectorHost, wellknown.AdminHost)
+		w.Client = &http.Client{Transport: journal.Transport(w.Client.Transport, rec, wellknown.ConnectorHost, wellknown.AdminHost)}
+	}
 	log := opts.Logger
 
 	af, err := fakeaad.ParseFixture(&f.AAD)
 	if err != nil {
 		return nil, err
 	}
-	if w.AAD, err = fakeaad.New(fakeaad.Options{PublicURL: "https://" + wellknown.LoginHost, Clock: w.Clock, Fixture: af, Logger: log}); err != nil {
+	if w.AAD, err = fakeaad.New(fakeaad.Options{PublicURL: "https://" + wellknown.LoginHost, Clock: w.Clock, Fixture: af, Logger: log, Journal: w.Journal}); err != nil {
 		return nil, err
 	}
 	sf, err := fakesnow.ParseFixture(&f.Snow)
@@ -144,13 +156,13 @@ func Start(opts Options) (*World, error) {
 			w.snowPasswords[u.UserName] = u.Password
 		}
 	}
-	if w.Snow, err = fakesnow.New(fakesnow.Options{Clock: w.InstanceClock, Transport: transport, Fixture: sf, Logger: log}); err != nil {
+	if w.Snow, err = fakesnow.New(fakesnow.Options{Clock: w.InstanceClock, Transport: transport, Fixture: sf, Logger: log, Journal: w.Journal}); err != nil {
 		return nil, err
 	}
 	w.InstanceURL = w.Snow.URL()
 	w.InstanceHost = strings.TrimPrefix(w.InstanceURL, "https://")
 	if opts.ConnectorURL == "" {
-		if w.M365, err = fakem365.New(fakem365.Options{Clock: w.Clock, Transport: transport, Fixture: mf, Logger: log}); err != nil {
+		if w.M365, err = fakem365.New(fakem365.Options{Clock: w.Clock, Transport: transport, Fixture: mf, Logger: log, Journal: w.Journal}); err != nil {
 			return nil, err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/hostmap"
+	"github.com/m365snow/m365snow/internal/journal"
 	"github.com/m365snow/m365snow/internal/serve"
 	"github.com/m365snow/m365snow/internal/wellknown"
 	"github.com/m365snow/m365snow/world"
@@ -32,7 +33,7 @@ var command = serve.Command{
 			return nil, err
 		}
 		// The offset clock runs in real time but lets /__admin/clock jump ahead.
-		return fakeaad.New(fakeaad.Options{PublicURL: f.Public(), Clock: &clock.Offset{}, Fixture: fx, Logger: log})
+		return fakeaad.New(fakeaad.Options{PublicURL: f.Public(), Clock: &clock.Offset{}, Fixture: fx, Logger: log, Journal: journal.New(journal.DefaultSize)})
 	},
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/hostmap"
+	"github.com/m365snow/m365snow/internal/journal"
 	"github.com/m365snow/m365snow/internal/serve"
 	"github.com/m365snow/m365snow/internal/wellknown"
 	"github.com/m365snow/m365snow/world"
@@ -33,7 +34,7 @@ var command = serve.Command{
 		if err != nil {
 			return nil, err
 		}
-		return fakem365.New(fakem365.Options{PublicURL: f.Public(), Clock: &clock.Offset{}, Fixture: fx, Logger: log,
+		return fakem365.New(fakem365.Options{PublicURL: f.Public(), Clock: &clock.Offset{}, Fixture: fx, Logger: log, Journal: journal.New(journal.DefaultSize),
 			Transport: &hostmap.Transport{Map: hosts}})
 	},
 }

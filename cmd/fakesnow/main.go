@@ -15,6 +15,7 @@ import (
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/hostmap"
+	"github.com/m365snow/m365snow/internal/journal"
 	"github.com/m365snow/m365snow/internal/serve"
 	"github.com/m365snow/m365snow/world"
 )
@@ -31,7 +32,7 @@ var command = serve.Command{
 		if err != nil {
 			return nil, err
 		}
-		return fakesnow.New(fakesnow.Options{PublicURL: f.PublicURL, Clock: &clock.Offset{}, Fixture: fx, Logger: log,
+		return fakesnow.New(fakesnow.Options{PublicURL: f.PublicURL, Clock: &clock.Offset{}, Fixture: fx, Logger: log, Journal: journal.New(journal.DefaultSize),
 			Transport: &hostmap.Transport{Map: hosts}})
 	},
 }

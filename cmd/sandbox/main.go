@@ -54,7 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	m365Listen := fs.String("m365-listen", "127.0.0.1:8082", "address of the Microsoft 365 admin portal and support connector (fakem365)")
 	proxyListen := fs.String("proxy-listen", "127.0.0.1:3128", "address of the forward proxy that serves the real host names to an unmodified build (HTTPS_PROXY); empty turns it off")
 	caDir := fs.String("ca-dir", defaultCADir(), "directory of the sandbox's CA (ca.pem, ca-key.pem), made on first use; builds trust ca.pem")
-	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (debug logs every request)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error (info logs one line per request, after it is answered)")
+	logFormat := fs.String("log-format", "text", "text (key=value) or json (one object a line)")
 	adminToken := fs.String("admin-token", "", "require \"Authorization: Bearer TOKEN\" on every fake's /__admin/ (default $"+adminapi.TokenEnv+"); needed when a listen address is not loopback")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `sandbox runs fakeaad, fakesnow and fakem365 together with a shipped world
@@ -99,7 +100,7 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 			return fail(2, fmt.Errorf("listen address %s accepts connections from other machines, so the control plane (/__admin/) needs a token: set --admin-token or %s", l, adminapi.TokenEnv))
 		}
 	}
-	flags := serve.Flags{LogLevel: *logLevel}
+	flags := serve.Flags{LogLevel: *logLevel, LogFormat: *logFormat}
 	log, err := flags.Logger(stderr)
 	if err != nil {
 		return fail(2, err)
@@ -138,7 +139,8 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 		}
 		defer px.close()
 	}
-	log.Info("sandbox ready", "world", *worldName, "startup", time.Since(started))
+	log.Info("sandbox ready", "world", *worldName, "fakesnow", w.SnowURL, "fakeaad", w.AADURL, "fakem365", w.M365URL,
+		"journal", w.SnowURL+"/__admin/requests", "startup", time.Since(started))
 	describe(stdout, path.Base(strings.TrimSuffix(*worldName, ".yaml")), f, w, px)
 	if ready != nil {
 		ready(w)

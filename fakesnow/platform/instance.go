@@ -127,7 +127,6 @@ func (i *Instance) Clock() clock.Clock { return i.clock }
 
 // ServeHTTP implements http.Handler.
 func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	i.log.Debug("request", "method", r.Method, "path", r.URL.Path)
 	if refuseOversizeTarget(w, r) {
 		return
 	}

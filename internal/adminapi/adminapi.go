@@ -16,6 +16,7 @@ import (
 
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/faults"
+	"github.com/m365snow/m365snow/internal/journal"
 )
 
 // Target is what a fake exposes to its control plane.
@@ -34,6 +35,9 @@ type Config struct {
 	Target  Target
 	Faults  *faults.Set
 	Clock   clock.Clock // moved by POST /__admin/clock when it is Adjustable
+	// Journal is served as /__admin/requests (internal/journal); nil
+	// answers an empty journal marked requestJournalDisabled.
+	Journal *journal.Journal
 }
 
 const maxBody = 10 << 20
@@ -105,6 +109,10 @@ func Mount(r *mux.Router, c Config) *mux.Router {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}).Methods(http.MethodDelete)
+
+	a.HandleFunc("/requests", c.Journal.ServeList).Methods(http.MethodGet)
+	a.HandleFunc("/requests/count", c.Journal.ServeCount).Methods(http.MethodGet)
+	a.HandleFunc("/requests", c.Journal.ServeClear).Methods(http.MethodDelete)
 
 	a.HandleFunc("/clock", func(w http.ResponseWriter, _ *http.Request) {
 		writeClock(w, c.Clock)

@@ -30,6 +30,7 @@ type Flags struct {
 	TLSKey        string
 	TLSSelfSigned string
 	LogLevel      string
+	LogFormat     string
 	MapHosts      multiFlag
 	// AdminToken guards /__admin/ (adminapi.Guard); from --admin-token or
 	// the M365SNOW_ADMIN_TOKEN environment variable.
@@ -49,7 +50,8 @@ func (f *Flags) Register(fs *flag.FlagSet, defaultListen string, withMapHost boo
 	fs.StringVar(&f.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; needs --tls-key)")
 	fs.StringVar(&f.TLSKey, "tls-key", "", "private key for --tls-cert (PEM)")
 	fs.StringVar(&f.TLSSelfSigned, "tls-self-signed", "", "serve HTTPS with a CA and server certificate generated into (or reused from) this directory; clients trust DIR/ca.pem")
-	fs.StringVar(&f.LogLevel, "log-level", "info", "debug, info, warn or error (debug logs every request)")
+	fs.StringVar(&f.LogLevel, "log-level", "info", "debug, info, warn or error (info logs one line per request, after it is answered; debug adds the control plane's)")
+	fs.StringVar(&f.LogFormat, "log-format", "text", "text (key=value) or json (one object a line)")
 	fs.StringVar(&f.AdminToken, "admin-token", "", "require \"Authorization: Bearer TOKEN\" on /__admin/ (default $"+adminapi.TokenEnv+"); needed when --listen is not a loopback address")
 	if withMapHost {
 		fs.Var(&f.MapHosts, "map-host", "route a real host name to a fake: HOST=ADDR, e.g. login.microsoftonline.com=127.0.0.1:8081 (repeatable)")
@@ -107,13 +109,20 @@ func (f *Flags) HostMap() (*hostmap.Map, error) {
 	return m, nil
 }
 
-// Logger returns a text logger on w at the flag's level.
+// Logger returns a logger on w at --log-level in --log-format.
 func (f *Flags) Logger(w io.Writer) (*slog.Logger, error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(f.LogLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})), nil
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch f.LogFormat {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", f.LogFormat)
 }
 
 // Listener opens the listen address, wrapped in TLS when asked.

@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/hostmap"
 )
 
 func TestSelfSignedTLSServesAndReusesFiles(t *testing.T) {
@@ -101,6 +104,36 @@ func mustLogger(t *testing.T, f *Flags) *slog.Logger {
 		t.Fatal(err)
 	}
 	return l
+}
+
+func TestCommandPrintsItsStartupLineInTheChosenFormat(t *testing.T) {
+	cmd := Command{Name: "fakex", Summary: "fakex", DefaultListen: "127.0.0.1:0",
+		Build: func(*Flags, *fixture.File, *hostmap.Map, *slog.Logger) (http.Handler, error) {
+			return http.NotFoundHandler(), nil
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		// The default level and format: one startup line a person reads.
+		{nil, `level=INFO msg="fakex listening" url=http://127.0.0.1:`},
+		{[]string{"--log-format", "json"}, `{"time":`},
+		{[]string{"--log-format", "json"}, `"level":"INFO","msg":"fakex listening","url":"http://127.0.0.1:`},
+	} {
+		var out strings.Builder
+		if code := cmd.Run(ctx, tc.args, &out); code != 0 {
+			t.Fatalf("%v exited %d: %s", tc.args, code, out.String())
+		}
+		if !strings.Contains(out.String(), tc.want) {
+			t.Errorf("%v printed %q, want %q", tc.args, out.String(), tc.want)
+		}
+	}
+	var out strings.Builder
+	if code := cmd.Run(ctx, []string{"--log-format", "xml"}, &out); code != 2 || !strings.Contains(out.String(), `--log-format "xml": want text or json`) {
+		t.Errorf("--log-format xml exited %d: %s", code, out.String())
+	}
 }
 
 // A bad certificate or key is reported with its file names.
