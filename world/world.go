@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -185,7 +186,7 @@ func Start(opts Options) (*World, error) {
 		srv := serve.NewServer(adminapi.Guard{Token: opts.AdminToken, Hosts: hosts}.Wrap(h), srvLog)
 		w.servers = append(w.servers, srv)
 		go func() { _ = srv.Serve(ln) }()
-		u := "http://" + ln.Addr().String()
+		u := "http://" + Advertised(ln.Addr())
 		for _, host := range hosts {
 			if err := w.Hosts.Set(host, u); err != nil {
 				return "", err
@@ -235,6 +236,16 @@ func Start(opts Options) (*World, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// Advertised is the address to print and route to for a listener: one
+// bound to every interface (0.0.0.0:8080, [::]:8080 in a container) is
+// reached at loopback, never at an unspecified address.
+func Advertised(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
+	return a.String()
 }
 
 // ListenError says which fake could not listen where.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -39,30 +40,25 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 	if px != nil {
 		p("\nYour own build, unmodified: it calls the real host names through the forward proxy\n")
 		p("and trusts the sandbox's CA (every other host is refused; nothing leaves this machine)\n")
+		caFile := px.CAFile
+		if caFile == "" {
+			caFile = "m365snow-ca.pem"
+			p("  curl -s %s/ca.pem > %s   # the CA lives in memory only: save it first\n", px.URL, caFile)
+		}
 		table([][]string{
 			{"export HTTPS_PROXY=" + px.URL, "# Go, curl, Python requests, Java (-Dhttps.proxyHost), …"},
-			{"export SSL_CERT_FILE=" + px.CAFile, "# Go and OpenSSL; Node: NODE_EXTRA_CA_CERTS, Python requests: REQUESTS_CA_BUNDLE"},
+			{"export SSL_CERT_FILE=" + caFile, "# Go and OpenSSL; Node: NODE_EXTRA_CA_CERTS, Python requests: REQUESTS_CA_BUNDLE"},
 		})
-		p("  e.g. curl --proxy %s --cacert %s https://%s/common/v2.0/.well-known/openid-configuration\n", px.URL, px.CAFile, wellknown.LoginHost)
+		p("  e.g. curl --proxy %s --cacert %s https://%s/common/v2.0/.well-known/openid-configuration\n", px.URL, caFile, wellknown.LoginHost)
 	}
 
 	var rows [][]string
-	roles := map[string][]string{}
-	if app := w.SnowFixture.App; app != nil {
-		for _, g := range app.Grants {
-			roles[g.User] = append(roles[g.User], g.Roles...)
-		}
-	}
-	for _, u := range w.SnowFixture.Users {
-		if u.Password == "" {
-			continue
-		}
-		r := append(append([]string{}, u.Roles...), roles[u.UserName]...)
+	for _, u := range snowUsers(w) {
 		extra := ""
 		if u.WebServiceAccessOnly {
 			extra = "web service access only"
 		}
-		rows = append(rows, []string{u.UserName, u.Password, strings.Join(r, ", "), extra})
+		rows = append(rows, []string{u.UserName, u.Password, strings.Join(u.Roles, ", "), extra})
 	}
 	p("\nServiceNow users (user name, password, roles)\n")
 	table(rows)
@@ -73,6 +69,8 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 			rows = append(rows, []string{u.UserPrincipalName, u.Password, strings.Join(u.Roles, ", ")})
 		}
 	}
+	// Sorted: a saved world's export lists tenants in another order.
+	sort.SliceStable(rows, func(i, j int) bool { return domainOf(rows[i][0]) < domainOf(rows[j][0]) })
 	p("\nAzure AD users (user principal name, password, directory roles)\n")
 	table(rows)
 
@@ -87,6 +85,7 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 			apps = append(apps, appRow{t.Domains[0], a.DisplayName, a.AppID})
 		}
 	}
+	sort.SliceStable(apps, func(i, j int) bool { return apps[i].tenant < apps[j].tenant })
 	for _, a := range apps {
 		rows = append(rows, []string{a.name, a.tenant, a.id, first(world.AppSecrets(w.AADFixture, a.id))})
 	}
@@ -169,6 +168,11 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 	p("and back: curl -s -X PUT -H 'Content-Type: application/yaml' --data-binary @snow.yaml %s/__admin/state\n", w.SnowURL)
 	p("(it answers loopback only, refuses other web pages, and needs -H \"Authorization: Bearer $M365SNOW_ADMIN_TOKEN\" when started with a token)\n")
 	p("Ctrl-C stops the sandbox.\n")
+}
+
+func domainOf(upn string) string {
+	_, d, _ := strings.Cut(upn, "@")
+	return d
 }
 
 func first(l []string) string {

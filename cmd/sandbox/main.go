@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	snowListen := fs.String("snow-listen", "127.0.0.1:8080", "address of the ServiceNow instance (fakesnow)")
 	aadListen := fs.String("aad-listen", "127.0.0.1:8081", "address of Azure AD and Microsoft Graph (fakeaad)")
 	m365Listen := fs.String("m365-listen", "127.0.0.1:8082", "address of the Microsoft 365 admin portal and support connector (fakem365)")
+	ownListen := fs.String("listen", "127.0.0.1:8083", "the sandbox's own address: GET /__admin/world saves the running world as a world file; empty turns it off")
+	saveTo := fs.String("save", "", "on Ctrl-C, save the running world to this file (it loads with --world FILE)")
 	proxyListen := fs.String("proxy-listen", "127.0.0.1:3128", "address of the forward proxy that serves the real host names to an unmodified build (HTTPS_PROXY); empty turns it off")
 	caDir := fs.String("ca-dir", defaultCADir(), "directory of the sandbox's CA (ca.pem, ca-key.pem), made on first use; builds trust ca.pem")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (info logs one line per request, after it is answered)")
@@ -95,9 +98,15 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	if *adminToken == "" {
 		*adminToken = os.Getenv(adminapi.TokenEnv)
 	}
-	for _, l := range []string{*snowListen, *aadListen, *m365Listen} {
+	generatedToken := false
+	for _, l := range []string{*snowListen, *aadListen, *m365Listen, *ownListen} {
 		if _, _, err := net.SplitHostPort(l); err == nil && *adminToken == "" && adminapi.ListensBeyondLoopback(l) {
-			return fail(2, fmt.Errorf("listen address %s accepts connections from other machines, so the control plane (/__admin/) needs a token: set --admin-token or %s", l, adminapi.TokenEnv))
+			// Reachable from other machines (the image listens on 0.0.0.0
+			// for docker's port publishing): the control plane needs a
+			// token, so the sandbox makes one and prints it rather than
+			// refusing to start.
+			*adminToken = rand.Text()
+			generatedToken = true
 		}
 	}
 	flags := serve.Flags{LogLevel: *logLevel, LogFormat: *logFormat}
@@ -139,14 +148,45 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 		}
 		defer px.close()
 	}
+	ownURL := ""
+	if *ownListen != "" {
+		stopOwn, u, err := serveOwn(*ownListen, f, w, *adminToken, log)
+		if err != nil {
+			w.Close()
+			return fail(1, err)
+		}
+		defer stopOwn()
+		ownURL = u
+	}
 	log.Info("sandbox ready", "world", *worldName, "fakesnow", w.SnowURL, "fakeaad", w.AADURL, "fakem365", w.M365URL,
 		"journal", w.SnowURL+"/__admin/requests", "startup", time.Since(started))
 	describe(stdout, path.Base(strings.TrimSuffix(*worldName, ".yaml")), f, w, px)
+	auth := ""
+	if *adminToken != "" {
+		auth = ` -H "Authorization: Bearer $` + adminapi.TokenEnv + `"`
+	}
+	if generatedToken {
+		fmt.Fprintf(stdout, "\nThe control plane (/__admin/) listens beyond loopback, so it needs this token (made for this run; --admin-token sets one):\n  export %s=%s\n", adminapi.TokenEnv, *adminToken)
+	}
+	if ownURL != "" {
+		fmt.Fprintf(stdout, "Save this world as it is now: curl -s%s %s/__admin/world > my-world.yaml, then sandbox --world ./my-world.yaml\n", auth, ownURL)
+	}
 	if ready != nil {
 		ready(w)
 	}
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "sandbox: stopping")
+	if *saveTo != "" {
+		b, err := w.Save(f)
+		if err == nil {
+			err = os.WriteFile(*saveTo, b, 0o600)
+		}
+		if err != nil {
+			w.Close()
+			return fail(1, fmt.Errorf("--save %s: %w", *saveTo, err))
+		}
+		fmt.Fprintf(stderr, "sandbox: saved the world to %s (sandbox --world %s loads it)\n", *saveTo, worldArg(*saveTo))
+	}
 	if err := w.Close(); err != nil {
 		return fail(1, err)
 	}

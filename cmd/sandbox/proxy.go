@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -33,7 +34,18 @@ func defaultCADir() string {
 // startProxy serves the forward proxy for the world's real host names.
 func startProxy(listen, caDir string, w *world.World, log *slog.Logger) (*proxyInfo, error) {
 	ca, err := localca.Open(caDir)
-	if err != nil {
+	caFile := ""
+	switch {
+	case err == nil:
+		caFile = ca.CertPath
+	case errors.Is(err, localca.ErrUnwritable):
+		// A read-only or absent file system (the FROM scratch image): the
+		// CA lives in memory and the proxy hands it out at /ca.pem.
+		log.Warn("the CA directory is not writable; the CA lives in memory only", "ca_dir", caDir, "err", err)
+		if ca, err = localca.New(); err != nil {
+			return nil, err
+		}
+	default:
 		return nil, fmt.Errorf("--ca-dir: %w", err)
 	}
 	p, err := proxy.New(proxy.Options{Hosts: w.Hosts, CA: ca, Logger: log})
@@ -48,8 +60,8 @@ func startProxy(listen, caDir string, w *world.World, log *slog.Logger) (*proxyI
 	srv := serve.NewServer(p, log)
 	go func() { _ = srv.Serve(ln) }()
 	return &proxyInfo{
-		URL:    "http://" + ln.Addr().String(),
-		CAFile: ca.CertPath,
+		URL:    "http://" + world.Advertised(ln.Addr()),
+		CAFile: caFile,
 		close:  func() { srv.Close(); p.Close() },
 	}, nil
 }

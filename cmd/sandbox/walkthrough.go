@@ -40,8 +40,7 @@ const jar = "m365snow.jar"
 
 // walkthrough builds the steps that fit the world's state.
 func walkthrough(w *world.World) ([]call, error) {
-	sf := w.SnowFixture
-	admin, ok := snowUser(sf, "admin")
+	admin, ok := snowUser(w, "admin")
 	if !ok {
 		return nil, fmt.Errorf("the world has no ServiceNow admin with a password")
 	}
@@ -55,11 +54,15 @@ func walkthrough(w *world.World) ([]call, error) {
 		{Note: "Table API: the incidents", Method: "GET", Session: true, Want: 200,
 			URL: snow + "/api/now/table/incident?sysparm_fields=number,short_description&sysparm_limit=3"},
 	}
-	app := sf.App
-	if app == nil {
+	if w.Snow.App() == nil {
 		return steps, nil
 	}
-	setup := app.Setup
+	// Setup as the instance has it now: a saved world, or one whose
+	// inducements changed it, describes itself as it is.
+	setup, err := w.Snow.App().Walked()
+	if err != nil {
+		return nil, err
+	}
 	if setup == nil || !setup.HandshakeCompleted {
 		return append(steps,
 			call{Note: "Switch the current application to Microsoft 365 support integration", Method: "PUT", Session: true, Want: 200,
@@ -112,7 +115,7 @@ func walkthrough(w *world.World) ([]call, error) {
 			call{Note: "…accepted by the app's inbound API", Method: "GET", URL: ping, Bearer: "IN_TOKEN", Want: 200})
 	default:
 		client, _ := liveEntity(w, in.Entity)
-		user, _ := snowUser(sf, setup.IntegrationUser.User)
+		user, _ := snowUser(w, setup.IntegrationUser.User)
 		steps = append(steps,
 			call{Note: "Microsoft calling in (Basic mode): the integration user's password grant at the instance",
 				Method: "POST", URL: snow + "/oauth_token.do", Capture: "IN_TOKEN", Want: 200,
@@ -123,13 +126,47 @@ func walkthrough(w *world.World) ([]call, error) {
 	return steps, nil
 }
 
-func snowUser(sf *fakesnow.Fixture, name string) (fakesnow.UserFixture, bool) {
-	for _, u := range sf.Users {
-		if u.UserName == name && u.Password != "" {
+// snowUser reads a user with a password from the running instance.
+func snowUser(w *world.World, name string) (fakesnow.UserFixture, bool) {
+	for _, u := range snowUsers(w) {
+		if u.UserName == name {
 			return u, true
 		}
 	}
 	return fakesnow.UserFixture{}, false
+}
+
+// snowUsers are the instance's users that have a password, with their
+// roles, as the instance holds them now.
+func snowUsers(w *world.World) []fakesnow.UserFixture {
+	inst := w.Snow.Instance()
+	users, err := inst.Query("sys_user", "ORDERBYuser_name")
+	if err != nil {
+		return nil
+	}
+	roleName := map[string]string{}
+	if roles, err := inst.Query("sys_user_role", ""); err == nil {
+		for _, r := range roles {
+			roleName[r["sys_id"]] = r["name"]
+		}
+	}
+	held := map[string][]string{}
+	if grants, err := inst.Query("sys_user_has_role", "ORDERBYsys_created_on"); err == nil {
+		for _, g := range grants {
+			if g["state"] == "" || g["state"] == "active" {
+				held[g["user"]] = append(held[g["user"]], roleName[g["role"]])
+			}
+		}
+	}
+	var out []fakesnow.UserFixture
+	for _, u := range users {
+		if u["user_password"] == "" {
+			continue
+		}
+		out = append(out, fakesnow.UserFixture{UserName: u["user_name"], Password: u["user_password"], Roles: held[u["sys_id"]],
+			WebServiceAccessOnly: u["web_service_access_only"] == "true"})
+	}
+	return out
 }
 
 // liveEntity reads an OAuth entity from the running instance.

@@ -1,6 +1,7 @@
 package m365app_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -197,5 +198,29 @@ func TestMissingCrossScopeAccessRecords(t *testing.T) {
 	}
 	if r := e.setup("GET", "/", nil); r.Status != 200 {
 		t.Fatalf("after creating them: %s", r)
+	}
+}
+
+// Walked reads back exactly the Setup each shipped world walked (the
+// sandbox describes running worlds, saved ones included, from it).
+func TestWalkedReadsTheLiveSetup(t *testing.T) {
+	for _, name := range []string{"integrated-basic", "integrated-aad", "integrated-insights-only", "integrated-basic-multitenant", "prerequisites-basic"} {
+		t.Run(name, func(t *testing.T) {
+			e := start(t, name, "")
+			got, err := e.w.Snow.App().Walked()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := e.w.SnowFixture.App.Setup
+			if want == nil {
+				want = &m365app.SetupFixture{}
+			}
+			if got == nil {
+				got = &m365app.SetupFixture{}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("Walked() = %+v\nwant      %+v", got, want)
+			}
+		})
 	}
 }

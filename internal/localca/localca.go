@@ -30,6 +30,10 @@ const (
 	KeyFile  = "ca-key.pem"
 )
 
+// ErrUnwritable wraps the error of a CA directory that cannot be made or
+// written; a caller may then keep a CA in memory instead (New).
+var ErrUnwritable = errors.New("the CA directory cannot be written")
+
 // CA signs leaf certificates. It is safe for concurrent use.
 type CA struct {
 	cert *x509.Certificate
@@ -64,13 +68,13 @@ func Open(dir string) (*CA, error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("CA directory: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrUnwritable, err)
 	}
 	if err := errors.Join(
 		os.WriteFile(certPath, ca.PEM, 0o644),
 		os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600),
 	); err != nil {
-		return nil, fmt.Errorf("CA directory: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrUnwritable, err)
 	}
 	ca.CertPath = certPath
 	return ca, nil

@@ -123,6 +123,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.connect(w, r)
 	case r.URL.IsAbs():
 		p.plain(w, r)
+	case r.Method == http.MethodGet && r.URL.Path == "/ca.pem":
+		// The CA to trust, for a proxy whose CA file is out of reach (a
+		// container): curl -s http://127.0.0.1:3128/ca.pem > ca.pem
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		w.Write(p.ca.PEM)
 	default:
 		http.Error(w, "m365snow proxy: this address is a forward proxy; set HTTPS_PROXY="+"http://"+r.Host+" and call the real host names (https://login.microsoftonline.com/…)", http.StatusBadRequest)
 	}

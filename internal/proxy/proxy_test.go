@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -248,4 +249,27 @@ func cleanEnv() []string {
 		env = append(env, kv)
 	}
 	return env
+}
+
+// The proxy hands out its CA at /ca.pem, for builds in a container that
+// cannot read the sandbox's CA directory.
+func TestProxyServesItsCA(t *testing.T) {
+	e := start(t)
+	resp, err := http.Get(e.proxyURL.String() + "/ca.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(b) != string(e.ca.PEM) {
+		t.Fatalf("%s %q", resp.Status, b)
+	}
+	resp, err = http.Get(e.proxyURL.String() + "/anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a plain request to the proxy: %s, want 400 with how to use it", resp.Status)
+	}
 }
