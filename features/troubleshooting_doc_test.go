@@ -188,11 +188,10 @@ by hand with ` + "`make sandbox WORLD=troubleshooting-9`" + `.
 
 The guide prints the System Logs filter as ` + "`x_mioms_m365_assit`" + `; the app's
 entries carry its scope ` + "`x_mioms_m365_assis`" + `, which is what finds them
-(` + "`@log-filter`" + ` shows both). Against an external connector, faults at the
-connector are injected at a gateway in front of it; scenarios tagged
-` + "`@moves-aad-clock`" + ` move Azure AD's clock past a secret's end, which a
-connector on wall-clock time cannot follow, and are reported as skipped
-(docs/vendor-mode.md).
+(` + "`@log-filter`" + ` shows both). Against an external connector every row runs:
+faults at the connector are injected at a gateway in front of it, and an
+expired secret is one whose end date has passed rather than one whose
+time Azure AD's clock jumped past (docs/vendor-mode.md).
 
 | Row | The guide's symptom | Scenarios (examples) | Causes reproduced | What the diagnostics show | Fix |
 | --- | --- | --- | --- | --- | --- |
