@@ -100,6 +100,8 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("POST /faults", c.addFault)
 	mux.HandleFunc("POST /faults/clear", c.clearFaults)
 	mux.HandleFunc("POST /reset", c.reset)
+	mux.HandleFunc("GET /incident", c.incidentPage)
+	mux.HandleFunc("POST /incident", c.incidentPage)
 	mux.HandleFunc("GET /style.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		b, _ := templateFS.ReadFile("templates/style.css")
@@ -118,6 +120,10 @@ type page struct {
 }
 
 func (c *console) render(w http.ResponseWriter, r *http.Request, name, title string, data any, errs ...error) {
+	c.renderStatus(w, r, http.StatusOK, name, title, data, errs...)
+}
+
+func (c *console) renderStatus(w http.ResponseWriter, r *http.Request, status int, name, title string, data any, errs ...error) {
 	p := page{Title: title, Nav: name, Parties: c.opts.Parties, Message: r.URL.Query().Get("msg"), Data: data}
 	if err := errors.Join(errs...); err != nil {
 		p.Error = err.Error()
@@ -129,6 +135,7 @@ func (c *console) render(w http.ResponseWriter, r *http.Request, name, title str
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+	w.WriteHeader(status)
 	w.Write(b.Bytes())
 }
 

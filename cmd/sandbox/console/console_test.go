@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/json"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -322,5 +323,33 @@ func TestJournalDecodesTheFakesEntries(t *testing.T) {
 	_, body := do(t, "GET", srv.URL+"/journal?path=/api/now/table/incident", nil)
 	if !strings.Contains(body, raw.Requests[0].RequestID) || !strings.Contains(body, "User Not Authenticated") {
 		t.Errorf("entry %s with its response body not shown:\n%s", raw.Requests[0].RequestID, body)
+	}
+}
+
+func TestIncidentTabShowsRecommendedSolutions(t *testing.T) {
+	t.Parallel()
+	w, srv := startConsole(t)
+	resp, body := do(t, "GET", srv.URL+"/incident", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `<label for="number">Incident number</label>`) || !strings.Contains(body, `value="INC0010001"`) {
+		t.Fatalf("GET /incident: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = do(t, "POST", srv.URL+"/incident", url.Values{"number": {"INC0010001"}})
+	if resp.StatusCode != 200 || strings.Contains(body, `class="err"`) || !strings.Contains(body, "Recommended solutions for") {
+		t.Fatalf("POST /incident: %d\n%s", resp.StatusCode, body)
+	}
+	// What the tab shows is what the app saved on the incident.
+	saved, err := w.Snow.Instance().Query("x_mioms_m365_assis_solution", "")
+	if err != nil || len(saved) == 0 {
+		t.Fatalf("no solutions saved (%v):\n%s", err, body)
+	}
+	for _, s := range saved {
+		if !strings.Contains(body, template.HTMLEscapeString(s["title"])) {
+			t.Errorf("solution %q not shown", s["title"])
+		}
+	}
+	for _, bad := range []string{"../x", "INC 1", "<script>"} {
+		if resp, _ := do(t, "POST", srv.URL+"/incident", url.Values{"number": {bad}}); resp.StatusCode != 400 {
+			t.Errorf("number %q: %d, want 400", bad, resp.StatusCode)
+		}
 	}
 }
