@@ -101,6 +101,7 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("POST /faults/clear", c.clearFaults)
 	mux.HandleFunc("POST /reset", c.reset)
 	mux.HandleFunc("GET /incident", c.incidentPage)
+	mux.HandleFunc("GET /logs", c.logs)
 	mux.HandleFunc("POST /incident", c.incidentPage)
 	mux.HandleFunc("GET /style.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")

@@ -353,3 +353,28 @@ func TestIncidentTabShowsRecommendedSolutions(t *testing.T) {
 		}
 	}
 }
+
+// The guide's System Logs filter is misspelt (x_mioms_m365_assit): the
+// page shows that it finds nothing while the scope's name finds the entry
+// (features/troubleshooting-setup-state.feature, @log-filter).
+func TestSystemLogsWithTheGuidesFilter(t *testing.T) {
+	t.Parallel()
+	w, srv := startConsole(t)
+	w.Snow.Instance().Log("2", "x_mioms_m365_assis", "console test: solutions refused", "david.miller")
+	tests := []struct {
+		source string
+		found  bool
+	}{{"", true}, {"x_mioms_m365_assis", true}, {"x_mioms_m365", true}, {"x_mioms_m365_assit", false}}
+	for _, tc := range tests {
+		resp, body := do(t, "GET", srv.URL+"/logs?source="+tc.source, nil)
+		if resp.StatusCode != 200 || strings.Contains(body, `class="err"`) {
+			t.Fatalf("?source=%s: %d\n%s", tc.source, resp.StatusCode, body)
+		}
+		if got := strings.Contains(body, "console test: solutions refused"); got != tc.found {
+			t.Errorf("?source=%s: entry shown %v, want %v", tc.source, got, tc.found)
+		}
+		if !tc.found && !strings.Contains(body, "No log entries match “x_mioms_m365_assit”") {
+			t.Errorf("?source=%s does not say it found nothing", tc.source)
+		}
+	}
+}
