@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: test features vendor-check sandbox compose compose-smoke build bench fmt fmt-check vet clean help mutate
+.PHONY: test features vendor-check sandbox compose compose-smoke build bench soak fmt fmt-check vet clean help mutate
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -45,6 +45,9 @@ compose-smoke: ## image, services, health and a round trip through the published
 
 build: ## static binaries in bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/ ./cmd/...
+
+soak: ## bounded mixed load across the three fakes on loopback, then an adversarial user (SOAK_DURATION=60s; docs/benchmarks.md)
+	$(GO) run ./cmd/soak --duration $(or $(SOAK_DURATION),60s)
 
 mutate: ## mutation testing of the security core, gremlins v0.6.0, one package at a time (slow: docs/testing.md; MUTATE_PKGS= to pick)
 	bash scripts/mutate.sh

@@ -7,10 +7,12 @@
 // verification page, UserRealm, OIDC discovery with the real issuer forms,
 // instance discovery, JWKS published ahead of rotation, Entra's error
 // bodies with real AADSTS codes, blocked states (disabled app or user, MFA,
-// Conditional Access, expired password, missing consent, throttling), and a
-// small Microsoft Graph surface for creating app registrations and secrets
-// and for reading directory users. docs/fakeaad-endpoints.md lists every
-// endpoint.
+// Conditional Access, expired password, missing consent, throttling), the
+// admin consent endpoint, and the Microsoft Graph v1.0 directory surface a
+// vendor's automation calls (applications, service principals, app role
+// assignments, delegated permission grants, users, directory roles,
+// organization, with OData query options), whose consents decide what
+// tokens carry. docs/fakeaad-endpoints.md lists every endpoint.
 //
 // A Server is an http.Handler built by New; it keeps its directory in memory
 // behind one mutex, reads time from an injected clock, signs with keys that

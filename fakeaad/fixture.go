@@ -532,8 +532,9 @@ func (d *directory) export(connectorSecret string) *Fixture {
 // do not carry, in Graph's JSON form; nil when all are at their defaults.
 func graphExtras(a *Application) map[string]any {
 	doc := docMap(a)
+	// Certificates travel in the typed keyCredentials field.
 	blank := docMap(&Application{DisplayName: a.DisplayName, SignInAudience: a.SignInAudience, IdentifierURIs: a.IdentifierURIs,
-		RedirectURIs: a.RedirectURIs, TokenVersion: a.TokenVersion, PublicClient: a.PublicClient})
+		RedirectURIs: a.RedirectURIs, TokenVersion: a.TokenVersion, PublicClient: a.PublicClient, KeyCredentials: a.KeyCredentials})
 	out := map[string]any{}
 	for k, v := range doc {
 		if string(mustJSON(v)) != string(mustJSON(blank[k])) {

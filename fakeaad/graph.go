@@ -22,7 +22,7 @@ import (
 // The Graph surface is what the guide's prerequisites need when automated
 // ("create an application, get its Client ID, create an App Secret"), the
 // service principals, grants and role reads around them, and the user reads
-// the support connector makes to check admin roles. docs/fidelity.md lists
+// the support connector makes to check admin roles. docs/fidelity-graph.md lists
 // the sources of its wire details.
 const graphBase = "https://" + wellknown.GraphHost + "/v1.0/"
 

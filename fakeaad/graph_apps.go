@@ -753,7 +753,7 @@ func (s *Server) removeKey(w http.ResponseWriter, r *http.Request, c *graphCalle
 }
 
 // errProof is the answer to a missing or invalid proof of possession; the
-// wording is this fake's (docs/fidelity.md).
+// wording is this fake's (docs/fidelity-graph.md).
 func errProof(why string) *graphError {
 	return errGraph(http.StatusBadRequest, "Request_BadRequest", "Proof of possession validation failed: %s.", why)
 }

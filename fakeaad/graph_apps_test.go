@@ -150,8 +150,13 @@ func TestGraphApplicationProperties(t *testing.T) {
 	// is the appId, found by either identifier URI.
 	env.graphJSON(t, "POST", "/servicePrincipals", admin, map[string]any{"appId": appID})
 	tok := env.token(t, "/"+contosoID+"/oauth2/v2.0/token", ccV2(outboundID, "outbound-secret", "https://api.contoso.onmicrosoft.com/sn/.default"))
-	if _, c := decodeJWT(t, tok); c["aud"] != appID || c["ver"] != "2.0" {
-		t.Errorf("token for the new API: %v", c)
+	if _, c := decodeJWT(t, tok); c["aud"] != appID || c["ver"] != "2.0" || c["idtyp"] != "app" {
+		t.Errorf("token for the new API (v2, idtyp optional claim): %v", c)
+	}
+	// Without the optional claim there is no idtyp (reference/aad.md §0.14).
+	tok = env.token(t, "/"+contosoID+"/oauth2/v2.0/token", ccV2(outboundID, "outbound-secret", "api://modern/.default"))
+	if _, c := decodeJWT(t, tok); c["idtyp"] != nil {
+		t.Errorf("idtyp without the optional claim: %v", c)
 	}
 
 	// Mistakes get Graph's errors.
@@ -266,7 +271,14 @@ func TestGraphApplicationKeys(t *testing.T) {
 	if err != nil || !strings.Contains(string(state), "keyCredentials") {
 		t.Fatalf("export: %v\n%s", err, state)
 	}
+	if strings.Count(string(state), "keyCredentials") != 1 {
+		t.Errorf("the certificate is exported twice:\n%s", state)
+	}
 	if err := env.srv.ImportState(state); err != nil {
 		t.Fatalf("re-import: %v", err)
+	}
+	r = env.graph(t, "GET", "/applications/"+id, admin, "")
+	if keys := r.body["keyCredentials"].([]any); len(keys) != 1 || keys[0].(map[string]any)["displayName"] != "CN=second" {
+		t.Errorf("keys after re-import: %v", keys)
 	}
 }

@@ -33,6 +33,14 @@ func errInvalidScope(scope string) *stsError {
 // granted permissions) from named scopes.
 func (d *directory) applyConsent(t *Tenant, client *Application, clientSP *ServicePrincipal, res *Application, in *mintInput, form url.Values) *stsError {
 	resSP := d.servicePrincipal(t, res.AppID)
+	// Optional claims of the resource's access tokens
+	// (optional-claims-reference.md): idtyp says app or user.
+	if oc := res.OptionalClaims; oc != nil && slices.ContainsFunc(oc.AccessToken, func(c OptionalClaim) bool { return c.Name == "idtyp" }) {
+		in.idtyp = "app"
+		if in.user != nil {
+			in.idtyp = "user"
+		}
+	}
 	if in.user == nil {
 		in.roles = d.grantedRoles(t, client, clientSP, res, resSP)
 		return nil

@@ -15,7 +15,7 @@ import (
 // The rules and the error wording come from Graph's documentation
 // (microsoftgraph/microsoft-graph-docs-contrib concepts/aad-advanced-queries.md,
 // concepts/query-parameters.md, concepts/paging.md) and from errors quoted in
-// client code that met them (docs/fidelity.md lists each with its source).
+// client code that met them (docs/fidelity-graph.md lists each with its source).
 
 // maxPageSize and defaultPageSize: $top takes 1..999 on directory objects;
 // without $top a page holds 100 objects.

@@ -93,7 +93,7 @@ func TestGraphODataApplications(t *testing.T) {
 }
 
 // Refusals, each with the code and message Graph documents or clients
-// quote (docs/fidelity.md).
+// quote (docs/fidelity-graph.md).
 func TestGraphODataErrors(t *testing.T) {
 	env := newEnv(t, false)
 	admin := env.userToken(t, "admin@contoso.onmicrosoft.com", "admin-pw", wellknown.GraphResource)

@@ -1,6 +1,7 @@
 package fakeaad
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -289,5 +290,85 @@ func TestGraphMeRolesOrganization(t *testing.T) {
 	}
 	if r := env.graph(t, "GET", "/me/memberOf", helpdesk, ""); len(values(t, r)) != 1 {
 		t.Errorf("/me/memberOf %s", r.raw)
+	}
+}
+
+// The admin consent endpoint (entra-docs v2-admin-consent.md) grants what
+// the application requires, and the tokens follow.
+func TestAdminConsentEndpoint(t *testing.T) {
+	env := newEnv(t, false)
+	admin := env.userToken(t, "admin@contoso.onmicrosoft.com", "admin-pw", wellknown.GraphResource)
+	const redirect = "https://dev1.service-now.com/oauth_redirect.do"
+	r := env.graphJSON(t, "POST", "/applications", admin, map[string]any{"displayName": "needs consent",
+		"web": map[string]any{"redirectUris": []string{redirect}},
+		"requiredResourceAccess": []map[string]any{{"resourceAppId": wellknown.GraphAppID, "resourceAccess": []map[string]any{
+			{"id": userReadAllRole, "type": "Role"}, {"id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope"}}}}})
+	appID, objID := r.body["appId"].(string), r.body["id"].(string)
+	env.graphJSON(t, "POST", "/servicePrincipals", admin, map[string]any{"appId": appID})
+	r = env.graphJSON(t, "POST", "/applications/"+objID+"/addPassword", admin, map[string]any{"passwordCredential": map[string]any{"displayName": "x"}})
+	secret := r.body["secretText"].(string)
+
+	noFollow := *env.ts.Client()
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	query := url.Values{"client_id": {appID}, "scope": {"https://graph.microsoft.com/.default"}, "redirect_uri": {redirect}, "state": {"xyz"}}
+	consentURL := env.ts.URL + "/contoso.onmicrosoft.com/v2.0/adminconsent?" + query.Encode()
+	send := func(method string, form url.Values) (int, string, string) {
+		t.Helper()
+		var req *http.Request
+		if method == http.MethodGet {
+			req, _ = http.NewRequest(method, consentURL, nil)
+		} else {
+			req, _ = http.NewRequest(method, consentURL, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b := new(strings.Builder)
+		_, _ = io.Copy(b, resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location"), b.String()
+	}
+	status, _, page := send(http.MethodGet, nil)
+	if status != 200 || !strings.Contains(page, "Microsoft Graph: User.Read.All (application)") || !strings.Contains(page, "Microsoft Graph: User.Read (delegated)") {
+		t.Fatalf("consent page: %d %s", status, page)
+	}
+	status, _, page = send(http.MethodPost, url.Values{"login": {"lynne@contoso.onmicrosoft.com"}, "passwd": {"lynne-pw"}, "consent": {"accept"}})
+	if status != 200 || !strings.Contains(page, "AADSTS90094") {
+		t.Fatalf("non-admin: %d %s", status, page)
+	}
+	status, loc, _ := send(http.MethodPost, url.Values{"consent": {"decline"}})
+	if status != 302 || !strings.HasPrefix(loc, redirect+"?") || !strings.Contains(loc, "error=access_denied") || !strings.Contains(loc, "state=xyz") {
+		t.Fatalf("decline: %d %s", status, loc)
+	}
+	if roles := rolesOf(t, env.token(t, "/"+contosoID+"/oauth2/token", cc(appID, secret, wellknown.GraphResource))); len(roles) != 0 {
+		t.Fatalf("roles before consent %v", roles)
+	}
+	status, loc, _ = send(http.MethodPost, url.Values{"login": {"admin@contoso.onmicrosoft.com"}, "passwd": {"admin-pw"}, "consent": {"accept"}})
+	back, _ := url.Parse(loc)
+	if status != 302 || back.Query().Get("admin_consent") != "True" || back.Query().Get("tenant") != contosoID ||
+		back.Query().Get("scope") != "https://graph.microsoft.com/User.Read" || back.Query().Get("state") != "xyz" {
+		t.Fatalf("accept: %d %s", status, loc)
+	}
+	if roles := rolesOf(t, env.token(t, "/"+contosoID+"/oauth2/token", cc(appID, secret, wellknown.GraphResource))); !slices.Equal(roles, []string{"User.Read.All"}) {
+		t.Fatalf("roles after consent %v", roles)
+	}
+	r = env.post(t, "/"+contosoID+"/oauth2/v2.0/token", url.Values{"grant_type": {"password"}, "client_id": {appID}, "client_secret": {secret},
+		"username": {"lynne@contoso.onmicrosoft.com"}, "password": {"lynne-pw"}, "scope": {"https://graph.microsoft.com/User.Read"}})
+	if r.status != 200 {
+		t.Fatalf("delegated after consent: %d %s", r.status, r.raw)
+	}
+	// Consenting twice changes nothing.
+	send(http.MethodPost, url.Values{"login": {"admin@contoso.onmicrosoft.com"}, "passwd": {"admin-pw"}, "consent": {"accept"}})
+	r = env.graph(t, "GET", "/oauth2PermissionGrants", admin, "")
+	if g := values(t, r); len(g) != 1 || g[0]["scope"] != "User.Read" {
+		t.Fatalf("grants %s", r.raw)
+	}
+	// A redirect URI the app does not have is refused on the page itself.
+	consentURL = strings.Replace(consentURL, url.QueryEscape(redirect), url.QueryEscape("https://evil.example/cb"), 1)
+	status, _, page = send(http.MethodGet, nil)
+	if status != 400 || !strings.Contains(page, "AADSTS50011") {
+		t.Fatalf("bad redirect: %d %s", status, page)
 	}
 }

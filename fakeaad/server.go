@@ -305,7 +305,10 @@ func (s *Server) ActiveSigningKeyID() string {
 	return s.keys.active(s.clock.Now()).KID
 }
 
-func (s *Server) routes() http.Handler {
+func (s *Server) routes() http.Handler { return s.router() }
+
+// router is every route the fake serves (tests walk it).
+func (s *Server) router() *mux.Router {
 	r := mux.NewRouter()
 	admin := adminapi.Mount(r, adminapi.Config{Service: "fakeaad", Target: s, Faults: s.faults, Clock: s.clock, Journal: s.journal})
 	admin.HandleFunc("/keys", s.adminKeys).Methods(http.MethodGet)
@@ -319,6 +322,7 @@ func (s *Server) routes() http.Handler {
 	r.HandleFunc("/common/discovery/instance", s.instanceDiscovery).Methods(http.MethodGet)
 	r.HandleFunc("/error", s.errorPage).Methods(http.MethodGet)
 	s.signInRoutes(r)
+	s.consentRoutes(r)
 	r.HandleFunc("/{tenant}/oauth2/token", s.token(false))
 	r.HandleFunc("/{tenant}/oauth2/v2.0/token", s.token(true))
 	r.HandleFunc("/{tenant}/.well-known/openid-configuration", s.discovery(false)).Methods(http.MethodGet)

@@ -400,6 +400,7 @@ func (s *Server) signInPost(w http.ResponseWriter, r *http.Request, ar *authRequ
 			return
 		}
 		s.flows.grantConsent(sess.tid, ar.app.AppID, sess.userOID)
+		s.recordUserConsent(sess.tid, ar.app.AppID, sess.userOID, ar.scope)
 		s.complete(w, r, ar, sess, false)
 	default:
 		s.showSignIn(w, ar, "")
@@ -493,7 +494,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, ar *authReques
 		}
 	case s.dir.servicePrincipal(t, ar.app.AppID) == nil:
 		e = errAppNotFound(ar.app.AppID, t.DisplayName)
-	case s.dir.blocked("servicePrincipalDisabled", ar.app.AppID, "") != nil:
+	case s.dir.blocked("servicePrincipalDisabled", ar.app.AppID, "") != nil || !s.dir.servicePrincipal(t, ar.app.AppID).AccountEnabled:
 		e = errAppDisabled(ar.app.AppID, ar.app.DisplayName)
 	default:
 		if e = s.dir.userBlock(ar.app, u, "", false); e != nil {

@@ -106,6 +106,7 @@ type mintInput struct {
 	scp          string
 	user         *User // a copy
 	ipaddr       string
+	idtyp        string // the idtyp optional claim, when the resource asks for it
 
 	// User grants only (usertoken.go).
 	amr        []string
@@ -462,6 +463,7 @@ type accessClaims struct {
 	UTI               string   `json:"uti"`
 	Ver               string   `json:"ver"`
 	Wids              []string `json:"wids,omitempty"`
+	Idtyp             string   `json:"idtyp,omitempty"`
 }
 
 func randomB64(n int) string {
@@ -474,7 +476,7 @@ func randomB64(n int) string {
 func (s *Server) claims(in *mintInput, now time.Time) accessClaims {
 	iat := now.Add(-backdate).Unix()
 	c := accessClaims{
-		Aud: in.aud, Iat: iat, Nbf: iat, Exp: now.Add(tokenLifetime).Unix(),
+		Aud: in.aud, Iat: iat, Nbf: iat, Exp: now.Add(tokenLifetime).Unix(), Idtyp: in.idtyp,
 		Aio: randomB64(36), TID: in.tid, UTI: randomB64(16),
 		RH: "0." + randomB64(42) + ".",
 	}

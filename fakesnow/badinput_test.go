@@ -20,7 +20,8 @@ import (
 // string (issue 11, "Checks that keep it fixed"). No answer may be a 5xx
 // or a dropped connection (a panic), and every refusal comes in the
 // route owner's shape: ServiceNow's error envelope, the token endpoint's
-// OAuth error, or the login page.
+// OAuth error, the login page, or — for a target too long for the
+// application server — Tomcat's error page.
 func TestEveryRouteRefusesBadInputInItsOwnShape(t *testing.T) {
 	f, err := fixture.Load(fixtures.FS, "integrated-basic")
 	if err != nil {
@@ -45,6 +46,20 @@ func TestEveryRouteRefusesBadInputInItsOwnShape(t *testing.T) {
 	inc, _ := w.Snow.Instance().First("incident", "number=INC0010001")
 
 	const app = "/api/x_mioms_m365_assis/v1"
+	// Setup edits the app's records: the admin works in the app's scope.
+	if r, err := w.Do("PUT", w.InstanceURL+"/api/now/ui/concoursepicker/application", session, map[string]string{"app_id": "6d05c93f1b7784507ddd4227cc4bcb9f"}); err != nil || r.Status != 200 {
+		t.Fatalf("switching to the app: %v %v", err, r)
+	}
+	// The credentials work: the bad inputs below reach the handlers, not
+	// the authentication's 401.
+	for _, c := range []struct {
+		path string
+		auth world.Auth
+	}{{"/api/now/table/incident?sysparm_limit=1", session}, {app + "/setup/", session}, {app + "/inbound/ping", integration}} {
+		if r, err := w.Do("GET", w.InstanceURL+c.path, c.auth, nil); err != nil || r.Status != 200 {
+			t.Fatalf("GET %s with good input: %v %v", c.path, err, r)
+		}
+	}
 	routes := []struct {
 		method, path string
 		auth         world.Auth
@@ -94,8 +109,15 @@ func TestEveryRouteRefusesBadInputInItsOwnShape(t *testing.T) {
 		{"huge query string", "application/json", "sysparm_query=" + strings.Repeat("numberLIKEx%5E", 2000), []byte(`{}`)},
 		{"oversize body", "application/json", "", append(append([]byte(`{"short_description":"`), bytes.Repeat([]byte("x"), 10485760)...), `"}`...)},
 	}
+	// The body limit is applied once, in front of every route
+	// (Instance.ServeHTTP): an oversize body goes to one route only, which
+	// keeps this test fast under -race.
+	oversizeTo := map[string]bool{"/api/now/table/incident": true}
 	for _, rt := range routes {
 		for _, in := range inputs {
+			if in.name == "oversize body" && !oversizeTo[rt.path] {
+				continue
+			}
 			target := w.InstanceURL + rt.path
 			if in.query != "" {
 				target += "?" + in.query
@@ -131,19 +153,19 @@ func TestEveryRouteRefusesBadInputInItsOwnShape(t *testing.T) {
 			}
 			shape := rt.shape
 			if in.name == "huge query string" {
-				// Refused in front of every route, as Tomcat does on an
-				// instance: 400 "Request header is too large" as Tomcat's
-				// HTML error page (platform/limits.go, KB0826932).
-				if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(raw), "Request header is too large") {
-					t.Errorf("%s: %d %.200s, want Tomcat's 400", where, res.StatusCode, raw)
-				}
-				continue
+				// Refused in front of every route by the application
+				// server, as an instance's Tomcat does (KB0826932).
+				shape = "tomcat"
 			}
 			switch shape {
 			case "oauth":
 				var e struct{ Error, ErrorDescription string }
 				if json.Unmarshal(raw, &e) != nil || e.Error == "" {
 					t.Errorf("%s: %d not an OAuth error: %.200s", where, res.StatusCode, raw)
+				}
+			case "tomcat":
+				if res.StatusCode != 400 || !strings.Contains(string(raw), "Request header is too large") {
+					t.Errorf("%s: %d not Tomcat's 400 page: %.200s", where, res.StatusCode, raw)
 				}
 			case "login":
 				if res.StatusCode != 200 || !strings.Contains(string(raw), "outputmsg_error") {

@@ -2,8 +2,10 @@ package fakesnow
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -42,6 +44,19 @@ func TestStateKeepsTokensAndSessions(t *testing.T) {
 	if session == nil {
 		t.Fatalf("login gave no session: %s", res.Status)
 	}
+	// The session's REST calls send its g_ck as X-UserToken (KB0565021).
+	page, _ := http.NewRequest("GET", ts.URL+"/navpage.do", nil)
+	page.AddCookie(session)
+	res, err = http.DefaultClient.Do(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	gck := regexp.MustCompile(`g_ck = '([^']+)'`).FindSubmatch(html)
+	if gck == nil {
+		t.Fatalf("no g_ck in %s", html)
+	}
 
 	state, err := s.ExportState()
 	if err != nil {
@@ -73,6 +88,7 @@ func TestStateKeepsTokensAndSessions(t *testing.T) {
 	res.Body.Close()
 	req, _ = http.NewRequest("GET", ts2.URL+"/api/now/table/incident?sysparm_limit=1", nil)
 	req.AddCookie(session)
+	req.Header.Set("X-UserToken", string(gck[1]))
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
 		t.Fatalf("session after restore: %v %v", err, res.Status)
 	} else {

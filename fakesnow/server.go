@@ -52,9 +52,10 @@ type Server struct {
 	faults  *faults.Set
 	handler http.Handler
 
-	mu   sync.RWMutex
-	inst *platform.Instance
-	app  *m365app.App // nil until the app is installed
+	mu      sync.RWMutex
+	linkURL string // SetLinkURL
+	inst    *platform.Instance
+	app     *m365app.App // nil until the app is installed
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -189,6 +190,17 @@ func writeAdminJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// SetLinkURL makes the links the instance hands out (Link, Location,
+// reference and download links) name u instead of the instance URL, now and
+// after every reset or import. The sandbox sets its listen URL, so that a
+// client outside the fakes' host mapping can follow every link.
+func (s *Server) SetLinkURL(u string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.linkURL = u
+	s.inst.SetLinkURL(u)
+}
+
 // Reset rebuilds the instance from the fixture it started with.
 func (s *Server) Reset() error {
 	inst, app, err := s.build(s.opts.Fixture)
@@ -198,6 +210,9 @@ func (s *Server) Reset() error {
 	s.faults.Clear()
 	s.mu.Lock()
 	s.inst, s.app = inst, app
+	if s.linkURL != "" {
+		inst.SetLinkURL(s.linkURL) // under s.mu: no SetLinkURL in between
+	}
 	s.mu.Unlock()
 	return nil
 }
@@ -238,6 +253,9 @@ func (s *Server) ImportState(b []byte) error {
 	}
 	s.mu.Lock()
 	s.inst, s.app = inst, app
+	if s.linkURL != "" {
+		inst.SetLinkURL(s.linkURL) // under s.mu: no SetLinkURL in between
+	}
 	s.mu.Unlock()
 	return nil
 }

@@ -119,7 +119,7 @@ func runSuite(t *testing.T, cfg suiteConfig, progressOnly bool) {
 		cfg.ledger = &skipLedger{}
 	}
 	// testdata/report holds the report tests' fixture, failures included.
-	opts.Tags = joinTags(opts.Tags, "~@report-fixture")
+	opts.Tags = withoutReportFixture(opts.Tags)
 	if progressOnly {
 		opts.Format = "progress"
 	}

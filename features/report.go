@@ -66,6 +66,16 @@ func splitFormats(format string) (string, reportFiles, error) {
 	return strings.Join(rest, ","), files, nil
 }
 
+// withoutReportFixture adds to a godog tag expression the exclusion of
+// testdata/report, the report tests' fixture (failures included), which
+// godog would otherwise find under Paths ".".
+func withoutReportFixture(tags string) string {
+	if tags == "" {
+		return "~@report-fixture"
+	}
+	return tags + " && ~@report-fixture"
+}
+
 // wireLines is how many exchanges a failure prints with its message; the
 // reports carry them all.
 const wireLines = 5

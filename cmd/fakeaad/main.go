@@ -1,7 +1,7 @@
 // Command fakeaad serves the fake Azure AD on its own.
 //
 //	fakeaad [--listen 127.0.0.1:8081] [--fixture sandbox] [--public-url URL]
-//	        [--tls-cert F --tls-key F | --tls-self-signed DIR] [--log-level info]
+//	        [--tls-cert F --tls-key F | --tls-self-signed DIR] [--log-level info] [--log-format text]
 //	fakeaad healthcheck [--url http://127.0.0.1:8081/healthz]
 package main
 

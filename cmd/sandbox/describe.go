@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"gopkg.in/yaml.v3"
 	"io"
 	"sort"
 	"strings"
@@ -15,7 +16,26 @@ import (
 
 // Notes is the optional sandbox: section of a world: what to look at.
 type Notes struct {
-	Notes []string `yaml:"notes"`
+	Notes []string `yaml:"notes,omitempty"`
+	// From names the shipped world a saved world was saved from, so that
+	// it prints that world's walk-through.
+	From string `yaml:"from,omitempty"`
+}
+
+// savable is f as the sandbox saves it: its sandbox: section records the
+// shipped world it came from (name, or what an earlier save recorded).
+func savable(f *fixture.File, name string) *fixture.File {
+	var notes Notes
+	_ = fixture.Section(&f.Sandbox, &notes)
+	if notes.From == "" && !fixture.IsPath(name) {
+		notes.From = name
+	}
+	out := *f
+	var n yaml.Node
+	if err := n.Encode(notes); err == nil {
+		out.Sandbox = n
+	}
+	return &out
 }
 
 // describe prints what a person needs to use the running world.
@@ -154,7 +174,11 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 		}
 	}
 
-	steps, err := walkthrough(w)
+	origin := name
+	if notes.From != "" {
+		origin = notes.From
+	}
+	steps, err := walkthrough(w, origin)
 	if err != nil {
 		p("\n(no walk-through for this world: %v)\n", err)
 	} else {

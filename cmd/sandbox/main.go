@@ -141,6 +141,10 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	if err != nil {
 		return fail(1, err)
 	}
+	// Links the instance hands out name the address curl reaches it at
+	// (inside the world they would name https://<instance>.service-now.com,
+	// which only the fakes' host mapping resolves).
+	w.Snow.SetLinkURL(w.SnowURL)
 	var px *proxyInfo
 	if *proxyListen != "" {
 		if px, err = startProxy(*proxyListen, *caDir, w, log); err != nil {
@@ -151,7 +155,7 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	}
 	ownURL := ""
 	if *ownListen != "" {
-		stopOwn, u, err := serveOwn(*ownListen, f, w, *adminToken, !*noConsole, log)
+		stopOwn, u, err := serveOwn(*ownListen, *worldName, f, w, *adminToken, !*noConsole, log)
 		if err != nil {
 			w.Close()
 			return fail(1, err)
@@ -189,7 +193,7 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "sandbox: stopping")
 	if *saveTo != "" {
-		b, err := w.Save(f)
+		b, err := w.Save(savable(f, *worldName))
 		if err == nil {
 			err = os.WriteFile(*saveTo, b, 0o600)
 		}

@@ -22,13 +22,13 @@ import (
 // world rather than one fake.
 // With withConsole, the console (package console) answers everything else
 // on it, from /.
-func serveOwn(listen string, f *fixture.File, w *world.World, adminToken string, withConsole bool, log *slog.Logger) (stop func(), url string, err error) {
+func serveOwn(listen, name string, f *fixture.File, w *world.World, adminToken string, withConsole bool, log *slog.Logger) (stop func(), url string, err error) {
 	mux := http.NewServeMux()
 	if withConsole {
 		mux.Handle("/", console.New(consoleOptions(w, adminToken)))
 	}
 	mux.HandleFunc("GET /__admin/world", func(rw http.ResponseWriter, r *http.Request) {
-		b, err := w.Save(f)
+		b, err := w.Save(savable(f, name))
 		if err != nil {
 			http.Error(rw, err.Error(), http.StatusInternalServerError)
 			return

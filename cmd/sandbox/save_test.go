@@ -61,7 +61,7 @@ func TestSavedWorldsDescribeThemselvesAsTheOriginal(t *testing.T) {
 			// too, where the induced cause makes some of its steps fail
 			// (docs: the row's notes say what to try instead); elsewhere it
 			// runs green from the saved world as from the original.
-			if steps, err := walkthrough(w2); err == nil && !strings.HasPrefix(name, "troubleshooting-") {
+			if steps, err := walkthrough(w2, file); err == nil && !strings.HasPrefix(name, "troubleshooting-") {
 				execute(t, steps)
 			}
 		})

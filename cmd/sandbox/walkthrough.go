@@ -39,12 +39,12 @@ type field struct{ k, v string }
 const jar = "m365snow.jar"
 
 // walkthrough builds the steps that fit the world's state.
-func walkthrough(w *world.World) ([]call, error) {
+func walkthrough(w *world.World, name string) ([]call, error) {
 	admin, ok := snowUser(w, "admin")
 	if !ok {
 		return nil, fmt.Errorf("the world has no ServiceNow admin with a password")
 	}
-	snow, aad, m365 := w.SnowURL, w.AADURL, w.M365URL
+	snow := w.SnowURL
 	incident := "INC0010001"
 	steps := []call{
 		{Note: "Sign in to the instance as admin (a UI session, kept in " + jar + ")", Method: "POST", URL: snow + "/login.do",
@@ -52,7 +52,7 @@ func walkthrough(w *world.World) ([]call, error) {
 		{Note: "Open the UI: its page carries the session's token (g_ck), which REST calls of the session send as X-UserToken",
 			Method: "GET", URL: snow + "/navpage.do", Session: true, Token: true, Want: 200},
 		{Note: "Table API: the incidents", Method: "GET", Session: true, Want: 200,
-			URL: snow + "/api/now/table/incident?sysparm_fields=number,short_description&sysparm_limit=3"},
+			URL: snow + "/api/now/table/incident?sysparm_fields=number,short_description,caller_id&sysparm_limit=3"},
 	}
 	if w.Snow.App() == nil {
 		return steps, nil
@@ -64,15 +64,31 @@ func walkthrough(w *world.World) ([]call, error) {
 		return nil, err
 	}
 	if setup == nil || !setup.HandshakeCompleted {
-		return append(steps,
+		steps = append(steps,
 			call{Note: "Switch the current application to Microsoft 365 support integration", Method: "PUT", Session: true, Want: 200,
 				URL: snow + "/api/now/ui/concoursepicker/application", JSON: map[string]string{"app_id": m365app.ScopeSysID}},
 			call{Note: "Open Microsoft 365 Support > Setup: the steps walked so far", Method: "GET", Session: true, Want: 200,
 				URL: snow + "/api/x_mioms_m365_assis/v1/setup/"},
 			call{Note: "Recommended solutions on " + incident + " say what is missing", Method: "POST", Session: true, Want: 200,
 				URL: snow + "/api/x_mioms_m365_assis/v1/incidents/" + incident + "/solutions"},
-		), nil
+		)
+		walk, walked, err := setupWalk(w, name)
+		if err != nil || len(walk) == 0 {
+			return steps, err
+		}
+		// Walked, the world works as its integrated counterpart does.
+		steps = append(steps, walk...)
+		setup = walked
 	}
+	return integrated(w, steps, setup)
+}
+
+// integrated adds the steps that show a set-up integration working: the
+// Insights tab, the app's outbound token and connector call, and Microsoft
+// calling in the way setup prescribes.
+func integrated(w *world.World, steps []call, setup *m365app.SetupFixture) ([]call, error) {
+	snow, aad, m365 := w.SnowURL, w.AADURL, w.M365URL
+	incident := "INC0010001"
 	steps = append(steps, call{Note: "Microsoft 365 Insights on " + incident + ": recommended solutions from its short description",
 		Method: "POST", Session: true, Want: 200, URL: snow + "/api/x_mioms_m365_assis/v1/incidents/" + incident + "/solutions"})
 

@@ -3,6 +3,7 @@ package m365app_test
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
@@ -124,5 +125,41 @@ func TestConcurrentSavesSaveOnce(t *testing.T) {
 	}
 	if linked, _ := inst.Query(m365app.TableLinked, ""); len(linked) != 1 {
 		t.Errorf("%d linked accounts for one user", len(linked))
+	}
+}
+
+// TestSolutionDotWalksKeepIncidentsPrivate is the issue's own reproduction
+// of defect 2: a user who reads no incidents read incident descriptions
+// and caller e-mails through the solution table.
+func TestSolutionDotWalksKeepIncidentsPrivate(t *testing.T) {
+	e := start(t, "integrated-basic", `
+app:
+  grants:
+    - {user: beth.anglin, roles: [x_mioms_m365_assis.administrator]}
+    - {user: david.miller, roles: [x_mioms_m365_assis.insights_user]}
+    - {user: fred.luddy, roles: [x_mioms_m365_assis.insights_user]}
+`)
+	e.action("david.miller", "POST", "INC0010002", "solutions", nil)
+	inc, _ := e.w.Snow.Instance().First("incident", "number=INC0010002")
+	if _, err := e.w.Snow.Instance().Update("incident", inc["sys_id"], map[string]string{"description": "confidential detail"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do("GET", "/api/now/table/incident", e.as("fred.luddy"), nil); r.Status != 200 || len(r.ResultList()) != 0 {
+		t.Fatalf("fred.luddy must read no incidents: %s", r)
+	}
+	r := e.do("GET", "/api/now/table/"+m365app.TableSolution+"?sysparm_fields=title,incident.description,incident.caller_id.email", e.as("fred.luddy"), nil)
+	if r.Status != 200 || len(r.ResultList()) == 0 {
+		t.Fatalf("solutions: %s", r)
+	}
+	if s := r.String(); strings.Contains(s, "confidential") || strings.Contains(s, "@") || strings.Contains(s, "incident.description") {
+		t.Errorf("incident data through the solution table: %s", s)
+	}
+	r = e.do("GET", "/api/now/table/"+m365app.TableSolution+"?sysparm_query=incident.descriptionLIKEconfidential", e.as("fred.luddy"), nil)
+	if len(r.ResultList()) != 0 {
+		t.Errorf("a filter on an unreadable dot-walk matched: %s", r)
+	}
+	r = e.do("GET", "/api/now/table/"+m365app.TableSolution+"?sysparm_fields=incident.description", e.as("david.miller"), nil)
+	if !strings.Contains(r.String(), "confidential") {
+		t.Errorf("an incident reader lost the dot-walk: %s", r)
 	}
 }

@@ -78,17 +78,21 @@ func (a *App) settings(ctx *platform.AppContext) (platform.Record, error) {
 // saveSettings writes changed fields. Any change to steps 1–6 undoes the
 // handshake: the connector must learn the new values with Next.
 func (a *App) saveSettings(ctx *platform.AppContext, s platform.Record, values map[string]string) (platform.Record, error) {
-	changed := false
-	for k, v := range values {
-		if s[k] != v {
-			changed = true
+	// Compared with the record as it is when written (one lock section),
+	// not with s, which an earlier request may have changed since.
+	return ctx.Modify(TableSettings, s["sys_id"], func(cur platform.Record) map[string]string {
+		changed := false
+		for k, v := range values {
+			if cur[k] != v {
+				changed = true
+			}
 		}
-	}
-	if !changed {
-		return s, nil
-	}
-	if _, touchesHandshake := values["handshake_completed"]; !touchesHandshake {
-		values["handshake_completed"] = "false"
-	}
-	return ctx.Update(TableSettings, s["sys_id"], values, false)
+		if !changed {
+			return nil
+		}
+		if _, touchesHandshake := values["handshake_completed"]; !touchesHandshake {
+			values["handshake_completed"] = "false"
+		}
+		return values
+	}, false)
 }

@@ -61,3 +61,27 @@ func (a *AppContext) Upsert(table string, match encodedquery.Query, values map[s
 	}
 	return a.inst.insertLocked(table, values, a.user.UserName, a.scopeID, false)
 }
+
+// Modify reads a record and writes what change returns for it, in one
+// lock section: change sees the record as it is now, not as an earlier
+// read saw it. A nil or empty map from change writes nothing and returns
+// the record as it is. secure applies the user's ACLs to the write.
+func (a *AppContext) Modify(table, sysID string, change func(current Record) map[string]string, secure bool) (Record, error) {
+	a.inst.mu.Lock()
+	defer a.inst.mu.Unlock()
+	if err := a.check(table, OpRead, false); err != nil {
+		return nil, err
+	}
+	cur, ok := a.inst.tables[table].rows[sysID]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	values := change(cur.Clone())
+	if len(values) == 0 {
+		return cur.Clone(), nil
+	}
+	if err := a.check(table, OpWrite, secure); err != nil {
+		return nil, err
+	}
+	return a.inst.updateLocked(table, sysID, values, a.user.UserName)
+}

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"strconv"
 	"sync"
 	"testing"
 
@@ -53,5 +54,36 @@ func TestInsertUnlessIsOneLockSection(t *testing.T) {
 		if rows, _ := e.inst.Query("u_saved", "key="+key); len(rows) != 1 {
 			t.Errorf("%s: %d records", key, len(rows))
 		}
+	}
+}
+
+// TestModifyIsOneLockSection: concurrent increments through Modify lose
+// none (the primitive behind the app's settings writes).
+func TestModifyIsOneLockSection(t *testing.T) {
+	e := newEnv(t)
+	if err := e.inst.DefineTable(&Table{Name: "u_counter", Fields: []*Field{{Name: "n", Type: TypeInteger, Default: "0"}}}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := e.inst.Insert("u_counter", map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, _ := e.inst.App(GlobalScope, e.inst.System())
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := ctx.Modify("u_counter", rec["sys_id"], func(cur Record) map[string]string {
+				n, _ := strconv.Atoi(cur["n"])
+				return map[string]string{"n": strconv.Itoa(n + 1)}
+			}, true); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got, _ := e.inst.Get("u_counter", rec["sys_id"]); got["n"] != "64" {
+		t.Errorf("n = %s after 64 increments", got["n"])
 	}
 }

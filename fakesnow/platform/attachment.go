@@ -11,8 +11,6 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
-
-	"github.com/m365snow/m365snow/fakesnow/encodedquery"
 )
 
 // The Attachment API (/api/now/[v1/]attachment) stores files on records.
@@ -56,7 +54,7 @@ func (i *Instance) attachmentLink(r *http.Request, id, suffix string) string {
 	if strings.HasPrefix(r.URL.Path, "/api/now/v1/") {
 		p += "v1/"
 	}
-	return i.url + p + "attachment/" + id + suffix
+	return i.linkURL + p + "attachment/" + id + suffix
 }
 
 // attachmentMetaLocked renders an attachment's metadata in the reference's
@@ -112,7 +110,7 @@ func (i *Instance) attachmentList(w http.ResponseWriter, r *http.Request, c *Cal
 	var page []any
 	offset, limit := intParam(q, "sysparm_offset", 0), intParam(q, "sysparm_limit", 1000)
 	seen := 0
-	for _, a := range i.selectAsLocked(readerFor(c), td, i.bindQueryLocked(c, encodedquery.Parse(q.Get("sysparm_query")))) {
+	for _, a := range i.selectAsLocked(readerFor(c), td, i.bindQueryLocked(c, nameValueQuery(q, td.def))) {
 		if !i.parentReadableLocked(c, a["table_name"], a["table_sys_id"]) {
 			continue
 		}

@@ -20,6 +20,11 @@ type Options struct {
 	// URL is the instance's public base URL, e.g.
 	// "https://dev12345.service-now.com"; links and Location headers use it.
 	URL string
+	// LinkURL, when set, is the base URL of the links the instance hands
+	// out (Link, Location, reference and download links) instead of URL:
+	// the address a client outside the fakes' host mapping reaches the
+	// instance at (the sandbox's listen URL).
+	LinkURL string
 	// Clock dates records and ages tokens; nil means the wall clock.
 	Clock clock.Clock
 	// Transport carries outbound calls (OIDC discovery, apps' REST calls);
@@ -35,6 +40,7 @@ type Options struct {
 // Instance is a fake ServiceNow instance. It is safe for concurrent use.
 type Instance struct {
 	url       string
+	linkURL   string // guarded by mu (SetLinkURL)
 	clock     clock.Clock
 	log       *slog.Logger
 	transport http.RoundTripper
@@ -84,6 +90,7 @@ func New(opts Options) (*Instance, error) {
 	}
 	i := &Instance{
 		url:       strings.TrimRight(opts.URL, "/"),
+		linkURL:   strings.TrimRight(opts.LinkURL, "/"),
 		clock:     clock.OrReal(opts.Clock),
 		log:       opts.Logger,
 		transport: opts.Transport,
@@ -98,6 +105,9 @@ func New(opts Options) (*Instance, error) {
 	}
 	if i.log == nil {
 		i.log = slog.New(slog.DiscardHandler)
+	}
+	if i.linkURL == "" {
+		i.linkURL = i.url
 	}
 	if i.maxBody <= 0 {
 		i.maxBody = 10485760
@@ -122,6 +132,18 @@ func (refuseAll) RoundTrip(r *http.Request) (*http.Response, error) {
 // URL is the instance's public base URL.
 func (i *Instance) URL() string { return i.url }
 
+// SetLinkURL changes the base URL of the links the instance hands out
+// (Options.LinkURL); "" goes back to URL.
+func (i *Instance) SetLinkURL(u string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.linkURL = strings.TrimRight(u, "/")
+	if i.linkURL == "" {
+		i.linkURL = i.url
+	}
+	i.coreVersion++ // cached renders hold the old links
+}
+
 // Clock is the instance's clock.
 func (i *Instance) Clock() clock.Clock { return i.clock }
 
@@ -131,6 +153,7 @@ func (i *Instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, i.maxBody)
+	methodOverride(r)
 	i.router.ServeHTTP(w, r)
 }
 

@@ -22,17 +22,28 @@ func (i *Instance) login(w http.ResponseWriter, r *http.Request) {
 		i.loginPage(w, "User name or password invalid")
 		return
 	}
-	rec, _ := i.Get("sys_user", c.SysID)
-	if rec["web_service_access_only"] == "true" {
-		i.Log(LevelWarn, "Authentication", fmt.Sprintf("Interactive login refused for %s: the user is Web service access only", c.UserName), c.UserName)
+	// The account's state is read again in the section that creates the
+	// session: a user deactivated, locked or made web-service-only since
+	// the password check gets no session (read-modify-write audit, issue 11).
+	sid := newSessionID()
+	i.mu.Lock()
+	rec := i.tables["sys_user"].rows[c.SysID]
+	refusal := ""
+	switch {
+	case rec == nil || rec["active"] != "true" || rec["locked_out"] == "true":
+		refusal = fmt.Sprintf("Interactive login refused for %s: the user is inactive or locked out", c.UserName)
+	case rec["web_service_access_only"] == "true":
+		refusal = fmt.Sprintf("Interactive login refused for %s: the user is Web service access only", c.UserName)
+	default:
+		i.sessions[sid] = uiSession{user: c.SysID, token: newUserToken()}
+		_, _ = i.updateLocked("sys_user", c.SysID, map[string]string{"last_login_time": i.now()}, c.UserName)
+	}
+	i.mu.Unlock()
+	if refusal != "" {
+		i.Log(LevelWarn, "Authentication", refusal, c.UserName)
 		i.loginPage(w, "User name or password invalid")
 		return
 	}
-	sid := newSessionID()
-	i.mu.Lock()
-	i.sessions[sid] = uiSession{user: c.SysID, token: newUserToken()}
-	_, _ = i.updateLocked("sys_user", c.SysID, map[string]string{"last_login_time": i.now()}, c.UserName)
-	i.mu.Unlock()
 	i.sessionCookies(w, r, sid)
 	w.Header().Set("Location", "/navpage.do")
 	w.WriteHeader(http.StatusFound)

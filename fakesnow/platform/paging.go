@@ -61,7 +61,7 @@ func (i *Instance) linkHeader(r *http.Request, total, offset, limit int) string 
 		offAt = len(pieces)
 		pieces = append(pieces, "")
 	}
-	prefix := i.url + r.URL.Path + "?"
+	prefix := i.linkURL + r.URL.Path + "?"
 	var b strings.Builder
 	link := func(off int, rel string) {
 		if b.Len() > 0 {

@@ -69,3 +69,29 @@ func TestLimitBeforeACL(t *testing.T) {
 		t.Errorf("admin sees every row: %d", len(r.result()))
 	}
 }
+
+// TestLinksFollowTheLinkURL: with a link URL (the sandbox's listen URL),
+// Link, Location, reference and download links name it, so a client that
+// reaches the instance there can follow every link; the instance keeps
+// its own URL otherwise. Cached renders do not keep the old links.
+func TestLinksFollowTheLinkURL(t *testing.T) {
+	e := newEnv(t)
+	read := func() resp {
+		return e.call(t, "GET", "/api/now/table/incident?sysparm_limit=1&sysparm_fields=caller_id", "beth.anglin", "")
+	}
+	if r := read(); !strings.Contains(r.raw, "https://dev12345.service-now.com/api/now/table/sys_user/") {
+		t.Fatalf("before: %s", r.raw)
+	}
+	e.inst.SetLinkURL("http://127.0.0.1:8080/")
+	r := read()
+	if !strings.Contains(r.raw, `"link":"http://127.0.0.1:8080/api/now/table/sys_user/`) || !strings.HasPrefix(r.header.Get("Link"), "<http://127.0.0.1:8080/api/now/table/incident?") {
+		t.Errorf("after: %s %s", r.raw, r.header.Get("Link"))
+	}
+	p := e.call(t, "POST", "/api/now/table/incident?sysparm_fields=number", "beth.anglin", `{"short_description":"x"}`)
+	if !strings.HasPrefix(p.header.Get("Location"), "http://127.0.0.1:8080/api/now/table/incident/") {
+		t.Errorf("Location %s", p.header.Get("Location"))
+	}
+	if e.inst.URL() != "https://dev12345.service-now.com" {
+		t.Errorf("the instance URL changed: %s", e.inst.URL())
+	}
+}

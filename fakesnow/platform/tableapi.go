@@ -53,20 +53,26 @@ func (i *Instance) tableLink(v view, table, id string) string {
 	if v.version != "" {
 		p += v.version + "/"
 	}
-	return i.url + p + "table/" + table + "/" + id
+	return i.linkURL + p + "table/" + table + "/" + id
 }
 
 // viewNamesLocked lists the fields a view renders, sorted as ServiceNow's
 // JSON members are.
 func viewNamesLocked(td *tableData, v view) []string {
-	names := v.fields
-	if names == nil {
-		names = make([]string, 0, len(td.def.Fields))
-		for _, f := range td.def.Fields {
-			names = append(names, f.Name)
+	if v.fields != nil {
+		// sysparm_fields members come back in the order requested, once
+		// each (issue 12 item 5; docs/fidelity.md).
+		names := make([]string, 0, len(v.fields))
+		for _, n := range v.fields {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
 		}
-	} else {
-		names = append([]string(nil), names...)
+		return names
+	}
+	names := make([]string, 0, len(td.def.Fields))
+	for _, f := range td.def.Fields {
+		names = append(names, f.Name)
 	}
 	slices.Sort(names)
 	return slices.Compact(names)
@@ -104,6 +110,16 @@ func (i *Instance) renderLocked(rd *reader, td *tableData, rec Record, v view, n
 			continue
 		}
 		if strings.IndexByte(name, '.') >= 0 {
+			// A dot-walked reference under display values is an object
+			// with its display value and link (issue 12 item 5).
+			if f.Type == TypeReference && val != "" && v.display != "false" && !v.excludeLink {
+				obj := object{{key: "display_value", str: i.displayLocked(f, val)}, {key: "link", str: i.tableLink(v, f.Reference, val)}}
+				if v.display == "all" {
+					obj = append(obj, member{key: "value", str: val})
+				}
+				out = append(out, member{key: name, obj: obj})
+				continue
+			}
 			// Dot-walked fields come back flat under their dotted name.
 			if v.display != "false" {
 				val = i.displayLocked(f, val)
@@ -287,7 +303,7 @@ func intParam(q url.Values, name string, def int) int {
 
 func (i *Instance) tableRecord(w http.ResponseWriter, r *http.Request, c *Caller) {
 	vars := mux.Vars(r)
-	table, id := vars["table"], vars["sys_id"]
+	table, id := vars["table"], canonicalSysID(vars["sys_id"])
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		i.mu.RLock()
@@ -430,6 +446,7 @@ func (i *Instance) tableInsert(w http.ResponseWriter, r *http.Request, c *Caller
 			delete(values, k)
 		}
 	}
+	i.tableWriteParamsLocked(r, td, values)
 	rec, err := i.insertLocked(table, values, c.UserName, i.currentAppLocked(c.SysID), false)
 	if err != nil {
 		writeStoreError(w, err)
@@ -473,6 +490,7 @@ func (i *Instance) tableUpdate(w http.ResponseWriter, r *http.Request, c *Caller
 	if td.def.OwnRows != "" && !c.roles["admin"] {
 		delete(values, td.def.OwnRows)
 	}
+	i.tableWriteParamsLocked(r, td, values)
 	newPassword := table == "sys_user" && values["user_password"] != "" && values["user_password"] != rec["user_password"]
 	upd, err := i.updateLocked(table, id, values, c.UserName)
 	if err != nil {

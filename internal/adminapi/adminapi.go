@@ -40,7 +40,13 @@ type Config struct {
 	Journal *journal.Journal
 }
 
-const maxBody = 10 << 20
+// maxBody bounds a state import; maxJSONBody the small JSON bodies of the
+// other calls (a fault or a clock move is a few hundred bytes), so that no
+// control call decodes megabytes.
+const (
+	maxBody     = 10 << 20
+	maxJSONBody = 64 << 10
+)
 
 // Mount adds /healthz and the /__admin/ routes to r and returns the
 // /__admin subrouter, to which a fake adds routes of its own.
@@ -85,7 +91,7 @@ func Mount(r *mux.Router, c Config) *mux.Router {
 	}).Methods(http.MethodGet)
 	a.HandleFunc("/faults", func(w http.ResponseWriter, r *http.Request) {
 		var f faults.Fault
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&f); err != nil {
 			writeErr(w, http.StatusBadRequest, fmt.Errorf("fault body: %w", err))
@@ -127,7 +133,7 @@ func Mount(r *mux.Router, c Config) *mux.Router {
 			Advance string `json:"advance"`
 			Now     string `json:"now"`
 		}
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
 			writeErr(w, http.StatusBadRequest, fmt.Errorf("clock body: %w", err))

@@ -60,6 +60,9 @@ type Metadata struct {
 type cached[T any] struct {
 	value   T
 	expires time.Time
+	// fetch orders fetches: a slow fetch that started earlier must not
+	// overwrite what a later one stored (it may predate a key rotation).
+	fetch uint64
 }
 
 // Source fetches and caches discovery documents and key sets. It is safe
@@ -73,6 +76,7 @@ type Source struct {
 	keys map[string]cached[map[string]*rsa.PublicKey]
 	// refreshed is when an unknown kid last caused a refetch, per JWKS URI.
 	refreshed map[string]time.Time
+	fetches   uint64 // numbers fetches as they start
 }
 
 // NewSource returns a Source that fetches with client and ages its cache by c.
@@ -102,6 +106,8 @@ func (s *Source) Metadata(ctx context.Context, url string, ttl time.Duration) (M
 	now := s.clock.Now()
 	s.mu.Lock()
 	c, ok := s.meta[url]
+	s.fetches++
+	fetch := s.fetches
 	s.mu.Unlock()
 	if ok && now.Before(c.expires) {
 		return c.value, nil
@@ -114,7 +120,9 @@ func (s *Source) Metadata(ctx context.Context, url string, ttl time.Duration) (M
 		return Metadata{}, fmt.Errorf("discovery document at %s lacks issuer or jwks_uri", url)
 	}
 	s.mu.Lock()
-	s.meta[url] = cached[Metadata]{m, now.Add(ttl)}
+	if cur, ok := s.meta[url]; !ok || cur.fetch < fetch {
+		s.meta[url] = cached[Metadata]{m, now.Add(ttl), fetch}
+	}
 	s.mu.Unlock()
 	return m, nil
 }
@@ -141,13 +149,17 @@ func (s *Source) Key(ctx context.Context, jwksURI, kid string, ttl time.Duration
 		}
 		s.refreshed[jwksURI] = now
 	}
+	s.fetches++
+	fetch := s.fetches
 	s.mu.Unlock()
 	set, err := s.fetchKeys(ctx, jwksURI)
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
-	s.keys[jwksURI] = cached[map[string]*rsa.PublicKey]{set, now.Add(ttl)}
+	if cur, ok := s.keys[jwksURI]; !ok || cur.fetch < fetch {
+		s.keys[jwksURI] = cached[map[string]*rsa.PublicKey]{set, now.Add(ttl), fetch}
+	}
 	s.mu.Unlock()
 	if k := set[kid]; k != nil {
 		return k, nil

@@ -2,9 +2,15 @@ package oidckeys
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -90,5 +96,51 @@ func TestCheckLifetime(t *testing.T) {
 				t.Fatalf("got %v, want a %q failure", f, c.want)
 			}
 		})
+	}
+}
+
+// Audit finding (issue 11, read-modify-writes): Key read the cache, fetched
+// in a second section and stored the result unconditionally, so a slow
+// fetch that started before a key rotation overwrote the newer set a later
+// fetch had stored. With unknown-kid refetches now rate-limited, that hid a
+// rotated key for RefreshInterval. A fetch now stores only if no later one
+// did.
+func TestSlowFetchDoesNotOverwriteNewerKeys(t *testing.T) {
+	keys, err := testKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk := func(kid string) map[string]string {
+		return map[string]string{"kty": "RSA", "kid": kid, "n": base64.RawURLEncoding.EncodeToString(keys[0].N.Bytes()),
+			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(keys[0].E)).Bytes())}
+	}
+	var hits atomic.Int32
+	firstArrived, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 { // the slow one: the set before rotation
+			close(firstArrived)
+			<-release
+			_ = json.NewEncoder(w).Encode(map[string]any{"keys": []any{jwk("k1")}})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []any{jwk("k1"), jwk("k2")}})
+	}))
+	defer srv.Close()
+	src := NewSource(srv.Client(), clock.NewManual(clock.Epoch))
+	slow := make(chan error, 1)
+	go func() { _, err := src.Key(context.Background(), srv.URL, "k1", time.Hour); slow <- err }()
+	<-firstArrived
+	if _, err := src.Key(context.Background(), srv.URL, "k2", time.Hour); err != nil {
+		t.Fatalf("the rotated key: %v", err)
+	}
+	close(release)
+	if err := <-slow; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Key(context.Background(), srv.URL, "k2", time.Hour); err != nil {
+		t.Fatalf("after the slow fetch finished: %v", err)
+	}
+	if got := hits.Load(); got != 2 {
+		t.Fatalf("%d key-set fetches: the slow fetch overwrote the newer set, so k2 had to be fetched again", got)
 	}
 }

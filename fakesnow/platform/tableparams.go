@@ -1,0 +1,66 @@
+package platform
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+// Table API request parameters and headers (docs/fidelity.md, "Table API
+// parameters and headers").
+
+// methodOverride applies X-HTTP-Method-Override to a POST: "X-HTTP-Method-
+// Override can override the method" (ServiceNow REST API reference,
+// supported headers).
+func methodOverride(r *http.Request) {
+	if r.Method != http.MethodPost {
+		return
+	}
+	switch m := strings.ToUpper(strings.TrimSpace(r.Header.Get("X-HTTP-Method-Override"))); m {
+	case http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodHead:
+		r.Method = m
+	}
+}
+
+var anyCaseSysID = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
+
+// canonicalSysID reads a sys_id a caller wrote in upper or mixed case as
+// the lower-case sys_id it names (the instance's database compares them
+// case-insensitively; modelled, docs/fidelity.md).
+func canonicalSysID(id string) string {
+	if anyCaseSysID.MatchString(id) {
+		return strings.ToLower(id)
+	}
+	return id
+}
+
+// inputDisplayLocked turns display values into values when
+// sysparm_input_display_value=true: choice labels become their values
+// (references are resolved by name in any case, see resolveRefLocked).
+// "true: Treats input values as display values and they are manipulated
+// so they are stored properly in the database" (Table API reference).
+func (i *Instance) inputDisplayLocked(td *tableData, values map[string]string) {
+	for name, v := range values {
+		f, ok := td.def.Field(name)
+		if !ok || len(f.Choices) == 0 {
+			continue
+		}
+		for _, c := range f.Choices {
+			if strings.EqualFold(c.Label, strings.TrimSpace(v)) {
+				values[name] = c.Value
+				break
+			}
+		}
+	}
+}
+
+// tableWriteParamsLocked applies the write parameters of a Table API
+// request to its values.
+func (i *Instance) tableWriteParamsLocked(r *http.Request, td *tableData, values map[string]string) {
+	if id, ok := values["sys_id"]; ok {
+		values["sys_id"] = canonicalSysID(id)
+	}
+	if strings.EqualFold(r.URL.Query().Get("sysparm_input_display_value"), "true") {
+		i.inputDisplayLocked(td, values)
+	}
+}
