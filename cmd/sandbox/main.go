@@ -7,7 +7,7 @@
 //
 //	sandbox [--world integrated-basic] [--snow-listen 127.0.0.1:8080]
 //	        [--aad-listen 127.0.0.1:8081] [--m365-listen 127.0.0.1:8082]
-//	        [--admin-token TOKEN]
+//	        [--admin-token TOKEN] [--listen 127.0.0.1:8083] [--no-console]
 //	sandbox --list-worlds
 package main
 
@@ -53,7 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	snowListen := fs.String("snow-listen", "127.0.0.1:8080", "address of the ServiceNow instance (fakesnow)")
 	aadListen := fs.String("aad-listen", "127.0.0.1:8081", "address of Azure AD and Microsoft Graph (fakeaad)")
 	m365Listen := fs.String("m365-listen", "127.0.0.1:8082", "address of the Microsoft 365 admin portal and support connector (fakem365)")
-	ownListen := fs.String("listen", "127.0.0.1:8083", "the sandbox's own address: GET /__admin/world saves the running world as a world file; empty turns it off")
+	ownListen := fs.String("listen", "127.0.0.1:8083", "the sandbox's own address: the web console at /, and GET /__admin/world saves the running world as a world file; empty turns it off")
+	noConsole := fs.Bool("no-console", false, "do not serve the web console at / on --listen")
 	saveTo := fs.String("save", "", "on Ctrl-C, save the running world to this file (it loads with --world FILE)")
 	proxyListen := fs.String("proxy-listen", "127.0.0.1:3128", "address of the forward proxy that serves the real host names to an unmodified build (HTTPS_PROXY); empty turns it off")
 	caDir := fs.String("ca-dir", defaultCADir(), "directory of the sandbox's CA (ca.pem, ca-key.pem), made on first use; builds trust ca.pem")
@@ -154,7 +155,7 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	}
 	ownURL := ""
 	if *ownListen != "" {
-		stopOwn, u, err := serveOwn(*ownListen, *worldName, f, w, *adminToken, log)
+		stopOwn, u, err := serveOwn(*ownListen, *worldName, f, w, *adminToken, !*noConsole, log)
 		if err != nil {
 			w.Close()
 			return fail(1, err)
@@ -164,6 +165,17 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	}
 	log.Info("sandbox ready", "world", *worldName, "fakesnow", w.SnowURL, "fakeaad", w.AADURL, "fakem365", w.M365URL,
 		"journal", w.SnowURL+"/__admin/requests", "startup", time.Since(started))
+	if ownURL != "" && !*noConsole {
+		// First: the console is where a newcomer starts.
+		switch {
+		case generatedToken:
+			fmt.Fprintf(stdout, "Console: %s/?token=%s\n\n", ownURL, *adminToken)
+		case *adminToken != "":
+			fmt.Fprintf(stdout, "Console: %s/?token=<the admin token>\n\n", ownURL)
+		default:
+			fmt.Fprintf(stdout, "Console: %s/\n\n", ownURL)
+		}
+	}
 	describe(stdout, path.Base(strings.TrimSuffix(*worldName, ".yaml")), f, w, px)
 	auth := ""
 	if *adminToken != "" {

@@ -22,8 +22,7 @@ var ownURL = regexp.MustCompile(`curl -s (http://127\.0\.0\.1:\d+)/__admin/world
 func normalize(out string) string {
 	out = regexp.MustCompile(`http://127\.0\.0\.1:\d+`).ReplaceAllString(out, "URL")
 	out = regexp.MustCompile(`\S*/ca\.pem`).ReplaceAllString(out, "CA")
-	_, rest, _ := strings.Cut(out, "\n")
-	return rest
+	return regexp.MustCompile(`(?m)^m365snow sandbox — world .*$`).ReplaceAllString(out, "HEADER")
 }
 
 // A world saved from the running sandbox loads with --world and describes
