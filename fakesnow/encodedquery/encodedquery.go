@@ -190,7 +190,9 @@ func (q Query) Fields() []string {
 }
 
 // Without returns the query with every term and ordering on fields for
-// which drop reports true; clauses and blocks left empty disappear.
+// which drop reports true. Clauses left empty disappear; a block left empty
+// stays and matches every record, as a query whose only term ServiceNow
+// ignored (an unknown field) returns the whole table.
 func (q Query) Without(drop func(field string) bool) Query {
 	out := Query{Invalid: q.Invalid}
 	for _, b := range q.Blocks {
