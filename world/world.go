@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -238,15 +237,9 @@ func Start(opts Options) (*World, error) {
 	return w, nil
 }
 
-// Advertised is the address to print and route to for a listener: one
-// bound to every interface (0.0.0.0:8080, [::]:8080 in a container) is
-// reached at loopback, never at an unspecified address.
-func Advertised(a net.Addr) string {
-	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
-		return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
-	}
-	return a.String()
-}
+// Advertised is serve.Advertised: a listener on every interface is
+// reached, printed and routed to at loopback.
+func Advertised(a net.Addr) string { return serve.Advertised(a) }
 
 // ListenError says which fake could not listen where.
 type ListenError struct {

@@ -88,7 +88,7 @@ func (c Command) Run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	if f.PublicURL == "" && c.PublicURLHelp == "" {
 		// The bound address, so that --listen 127.0.0.1:0 advertises a real port.
-		f.PublicURL = f.scheme() + "://" + ln.Addr().String()
+		f.PublicURL = f.scheme() + "://" + Advertised(ln.Addr())
 	}
 	h, err := c.Build(&f, world, hosts, log)
 	if err != nil {

@@ -41,6 +41,34 @@ func TestComposeIsLoopbackAndTokenGuarded(t *testing.T) {
 	if !strings.Contains(string(base), "M365SNOW_ADMIN_TOKEN: \"${M365SNOW_ADMIN_TOKEN:?") {
 		t.Error("docker-compose.yml does not require M365SNOW_ADMIN_TOKEN")
 	}
+	// Issue 16: the image is built once, by one service; the others use it
+	// and start after that one.
+	var compose struct {
+		Services map[string]struct {
+			Build     any      `yaml:"build"`
+			Image     string   `yaml:"image"`
+			DependsOn []string `yaml:"depends_on"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(base, &compose); err != nil {
+		t.Fatal(err)
+	}
+	builders := 0
+	for name, s := range compose.Services {
+		if s.Image != "m365snow:local" {
+			t.Errorf("%s runs image %q", name, s.Image)
+		}
+		if s.Build != nil {
+			builders++
+			continue
+		}
+		if len(s.DependsOn) == 0 {
+			t.Errorf("%s does not start after the service that builds the image", name)
+		}
+	}
+	if builders != 1 {
+		t.Errorf("%d services build the image, want 1", builders)
+	}
 	if strings.Contains(string(base), `"0.0.0.0:`) {
 		t.Error("docker-compose.yml hard-codes 0.0.0.0; host networking must be able to listen on loopback")
 	}

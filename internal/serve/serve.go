@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,6 +149,17 @@ func (f *Flags) Listener(extraHosts ...string) (net.Listener, error) {
 		return nil, fmt.Errorf("certificate %s with key %s: %w", certFile, keyFile, err)
 	}
 	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
+}
+
+// Advertised is the address to print and route to for a listener: one
+// bound to every interface (0.0.0.0:8080, [::]:8080 in a container) is
+// reached at loopback, never at an unspecified address (compose advertised
+// connectorUrl http://[::]:8082/).
+func Advertised(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
+	return a.String()
 }
 
 // NewServer wraps h with the timeouts every fake binary uses.

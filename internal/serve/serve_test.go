@@ -7,6 +7,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -150,5 +151,21 @@ func TestBadCertificateNamesItsFiles(t *testing.T) {
 	_, err := f.Listener()
 	if err == nil || !strings.Contains(err.Error(), cert) || !strings.Contains(err.Error(), key) {
 		t.Fatalf("got %v, want both file names", err)
+	}
+}
+
+// A fake listening on every interface advertises a loopback address, not
+// 0.0.0.0 or [::] (compose's fakem365 advertised http://[::]:8082/).
+func TestAdvertisedNeverNamesAnUnspecifiedAddress(t *testing.T) {
+	for _, listen := range []string{"0.0.0.0:0", "127.0.0.1:0"} {
+		ln, err := net.Listen("tcp", listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := Advertised(ln.Addr())
+		ln.Close()
+		if !strings.HasPrefix(got, "127.0.0.1:") {
+			t.Errorf("listening on %s advertises %s", listen, got)
+		}
 	}
 }
