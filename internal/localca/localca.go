@@ -159,6 +159,17 @@ func (ca *CA) Leaf(host string) (*tls.Certificate, error) {
 	if c, ok := ca.leaves[host]; ok {
 		return c, nil
 	}
+	c, err := ca.Issue(host)
+	if err != nil {
+		return nil, err
+	}
+	ca.leaves[host] = c
+	return c, nil
+}
+
+// Issue mints a server certificate for every host given (DNS names or IP
+// addresses), its chain ending in the CA.
+func (ca *CA) Issue(hosts ...string) (*tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -166,7 +177,6 @@ func (ca *CA) Leaf(host string) (*tls.Certificate, error) {
 	now := time.Now().Add(-time.Hour)
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: host},
 		NotBefore:    now,
 		// Under 398 days: what browsers and Apple's clients accept for a
 		// leaf (CA/Browser Forum baseline requirements, §6.3.2).
@@ -174,19 +184,22 @@ func (ca *CA) Leaf(host string) (*tls.Certificate, error) {
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	if ip := net.ParseIP(host); ip != nil {
-		tmpl.IPAddresses = []net.IP{ip}
-	} else {
-		tmpl.DNSNames = []string{host}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else if h != "" {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+		if tmpl.Subject.CommonName == "" {
+			tmpl.Subject.CommonName = h
+		}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
 		return nil, err
 	}
 	leaf, _ := x509.ParseCertificate(der)
-	c := &tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key, Leaf: leaf}
-	ca.leaves[host] = c
-	return c, nil
+	return &tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key, Leaf: leaf}, nil
 }
 
 func serial() *big.Int {
