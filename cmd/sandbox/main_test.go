@@ -348,3 +348,29 @@ func TestPrintsTheConnectorsOwnAppRegistration(t *testing.T) {
 		}
 	}
 }
+
+// A troubleshooting world's walk-through shows the symptom and the
+// diagnostic the guide names, and runs green as printed. Row 9 (a wrong
+// outbound Client Secret): after the tab's call, the outbound HTTP log
+// holds Azure AD's 401 with AADSTS7000215, the guide's "the logs show a
+// 401 error".
+func TestTroubleshootingWalkthroughShowsSymptomAndDiagnostic(t *testing.T) {
+	w, out := start(t, "troubleshooting-9")
+	steps, err := walkthrough(w, "troubleshooting-9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range steps {
+		if strings.HasSuffix(c.URL, "/setup/") || c.Capture != "" {
+			t.Errorf("a generic step the induced cause would break is printed: %q", c.Note)
+		}
+		if !strings.Contains(out, c.curl()[:40]) {
+			t.Errorf("the output does not print step %q", c.Note)
+		}
+	}
+	answers := execute(t, steps)
+	last, _ := json.Marshal(answers[len(answers)-1])
+	if !strings.Contains(string(last), `"http_status":"401"`) || !strings.Contains(string(last), "AADSTS7000215") {
+		t.Errorf("the outbound HTTP log step does not show Azure AD's 401: %s", last)
+	}
+}

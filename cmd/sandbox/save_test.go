@@ -57,11 +57,10 @@ func TestSavedWorldsDescribeThemselvesAsTheOriginal(t *testing.T) {
 			if a, b := normalize(out), normalize(out2); a != b {
 				t.Fatalf("the saved world describes itself differently:\n--- original\n%s\n--- saved\n%s", a, b)
 			}
-			// The generic walk-through is printed for troubleshooting worlds
-			// too, where the induced cause makes some of its steps fail
-			// (docs: the row's notes say what to try instead); elsewhere it
-			// runs green from the saved world as from the original.
-			if steps, err := walkthrough(w2, file); err == nil && !strings.HasPrefix(name, "troubleshooting-") {
+			// Every walk-through runs green from the saved world as from the
+			// original (a troubleshooting world's shows its symptom and
+			// diagnostics, not steps its cause would break).
+			if steps, err := walkthrough(w2, name); err == nil {
 				execute(t, steps)
 			}
 		})

@@ -57,6 +57,12 @@ func walkthrough(w *world.World, name string) ([]call, error) {
 	if w.Snow.App() == nil {
 		return steps, nil
 	}
+	if strings.HasPrefix(name, "troubleshooting-") {
+		// The generic steps would fail where the induced cause bites and
+		// mislead: show the symptom where end users meet it and the two
+		// diagnostics the guide names; the world's notes say the fix.
+		return append(steps, troubleshootingSteps(snow)...), nil
+	}
 	// Setup as the instance has it now: a saved world, or one whose
 	// inducements changed it, describes itself as it is.
 	setup, err := w.Snow.App().Walked()
@@ -81,6 +87,24 @@ func walkthrough(w *world.World, name string) ([]call, error) {
 		setup = walked
 	}
 	return integrated(w, steps, setup)
+}
+
+// troubleshootingSteps are the symptom on the incident form's tab and the
+// guide's two diagnostics: System Logs filtered on the app's scope, and
+// System Logs > Outbound HTTP Requests filtered on the hosts the app calls.
+func troubleshootingSteps(snow string) []call {
+	incident := "INC0010001"
+	q := func(s string) string { return url.QueryEscape(s) }
+	return []call{
+		{Note: "The symptom where end users meet it: the Microsoft 365 Support tab on " + incident, Method: "POST", Session: true, Want: 200,
+			URL: snow + "/api/x_mioms_m365_assis/v1/incidents/" + incident + "/solutions"},
+		{Note: "Diagnostic: System Logs filtered on the app's scope (" + wellknown.AppScope + "), newest first", Method: "GET", Session: true, Want: 200,
+			URL: snow + "/api/now/table/syslog?sysparm_fields=sys_created_on,level,source,message&sysparm_limit=10&sysparm_query=" +
+				q("source="+wellknown.AppScope+"^ORDERBYDESCsys_created_on")},
+		{Note: "Diagnostic: the outbound HTTP log filtered on " + wellknown.LoginHost + " and " + wellknown.ConnectorHost, Method: "GET", Session: true, Want: 200,
+			URL: snow + "/api/now/table/sys_outbound_http_log?sysparm_fields=sys_created_on,url,http_status,error_message,response_body&sysparm_query=" +
+				q("hostnameLIKE"+wellknown.LoginHost+"^ORhostnameLIKE"+wellknown.ConnectorHost)},
+	}
 }
 
 // integrated adds the steps that show a set-up integration working: the
