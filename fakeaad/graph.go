@@ -289,11 +289,7 @@ func (s *Server) addPassword(w http.ResponseWriter, r *http.Request, c *graphCal
 			SecretText          json.RawMessage `json:"secretText"`
 		} `json:"passwordCredential"`
 	}
-	raw, e := readBody(w, r)
-	if e != nil {
-		return e
-	}
-	if e := strictInto(raw, &body, "passwordCredential"); e != nil {
+	if e := decodeInto(w, r, &body, "passwordCredential"); e != nil {
 		return e
 	}
 	now := s.clock.Now().UTC().Truncate(time.Second)
@@ -336,11 +332,7 @@ func (s *Server) removePassword(w http.ResponseWriter, r *http.Request, c *graph
 	var body struct {
 		KeyID string `json:"keyId"`
 	}
-	raw, e := readBody(w, r)
-	if e != nil {
-		return e
-	}
-	if e := strictInto(raw, &body, "application"); e != nil {
+	if e := decodeInto(w, r, &body, "application"); e != nil {
 		return e
 	}
 	s.mu.Lock()

@@ -196,6 +196,16 @@ func readBody(w http.ResponseWriter, r *http.Request) (map[string]any, *graphErr
 	return body, nil
 }
 
+// decodeInto reads a request's JSON body into v strictly: readBody, then
+// strictInto with typ naming the resource in Graph's error.
+func decodeInto(w http.ResponseWriter, r *http.Request, v any, typ string) *graphError {
+	doc, e := readBody(w, r)
+	if e != nil {
+		return e
+	}
+	return strictInto(doc, v, typ)
+}
+
 // strictInto decodes a merged document into v, naming an unknown property
 // the way Graph does.
 func strictInto(doc map[string]any, v any, typ string) *graphError {
@@ -686,11 +696,7 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request, c *graphCaller) 
 		PasswordCredential json.RawMessage `json:"passwordCredential"`
 		Proof              string          `json:"proof"`
 	}
-	raw, e := readBody(w, r)
-	if e != nil {
-		return e
-	}
-	if e := strictInto(raw, &body, "application"); e != nil {
+	if e := decodeInto(w, r, &body, "application"); e != nil {
 		return e
 	}
 	if body.KeyCredential == nil || body.KeyCredential.Key == nil {
@@ -724,11 +730,7 @@ func (s *Server) removeKey(w http.ResponseWriter, r *http.Request, c *graphCalle
 		KeyID string `json:"keyId"`
 		Proof string `json:"proof"`
 	}
-	raw, e := readBody(w, r)
-	if e != nil {
-		return e
-	}
-	if e := strictInto(raw, &body, "application"); e != nil {
+	if e := decodeInto(w, r, &body, "application"); e != nil {
 		return e
 	}
 	s.mu.Lock()

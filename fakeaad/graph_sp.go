@@ -177,16 +177,12 @@ func (s *Server) createServicePrincipal(w http.ResponseWriter, r *http.Request, 
 	if !c.isAppAdmin() {
 		return errInsufficientPrivileges
 	}
-	raw, e := readBody(w, r)
-	if e != nil {
-		return e
-	}
 	var body struct {
 		AppID          string   `json:"appId"`
 		AccountEnabled *bool    `json:"accountEnabled"`
 		Tags           []string `json:"tags"`
 	}
-	if e := strictInto(raw, &body, "servicePrincipal"); e != nil {
+	if e := decodeInto(w, r, &body, "servicePrincipal"); e != nil {
 		return e
 	}
 	s.mu.Lock()
@@ -369,16 +365,12 @@ func (s *Server) createAssignment(assignedTo bool) graphHandler {
 		if !c.canGrant() {
 			return errInsufficientPrivileges
 		}
-		raw, e := readBody(w, r)
-		if e != nil {
-			return e
-		}
 		var body struct {
 			PrincipalID string `json:"principalId"`
 			ResourceID  string `json:"resourceId"`
 			AppRoleID   string `json:"appRoleId"`
 		}
-		if e := strictInto(raw, &body, "appRoleAssignment"); e != nil {
+		if e := decodeInto(w, r, &body, "appRoleAssignment"); e != nil {
 			return e
 		}
 		s.mu.Lock()
@@ -539,10 +531,6 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request, c *graphCal
 	if !c.canGrant() {
 		return errInsufficientPrivileges
 	}
-	raw, e := readBody(w, r)
-	if e != nil {
-		return e
-	}
 	var body struct {
 		ClientID    string  `json:"clientId"`
 		ConsentType string  `json:"consentType"`
@@ -550,7 +538,7 @@ func (s *Server) createGrant(w http.ResponseWriter, r *http.Request, c *graphCal
 		ResourceID  string  `json:"resourceId"`
 		Scope       string  `json:"scope"`
 	}
-	if e := strictInto(raw, &body, "oAuth2PermissionGrant"); e != nil {
+	if e := decodeInto(w, r, &body, "oAuth2PermissionGrant"); e != nil {
 		return e
 	}
 	s.mu.Lock()
@@ -595,14 +583,10 @@ func (s *Server) patchGrant(w http.ResponseWriter, r *http.Request, c *graphCall
 	if !c.canGrant() {
 		return errInsufficientPrivileges
 	}
-	raw, e := readBody(w, r)
-	if e != nil {
-		return e
-	}
 	var body struct {
 		Scope *string `json:"scope"`
 	}
-	if e := strictInto(raw, &body, "oAuth2PermissionGrant"); e != nil {
+	if e := decodeInto(w, r, &body, "oAuth2PermissionGrant"); e != nil {
 		return e
 	}
 	s.mu.Lock()
