@@ -46,6 +46,8 @@ type Proxy struct {
 	log   *slog.Logger
 	inner *http.Server
 	conns *connListener
+	// clear forwards absolute-form http:// requests, Host kept.
+	clear *httputil.ReverseProxy
 }
 
 type hostKey struct{}
@@ -60,6 +62,11 @@ func New(opts Options) (*Proxy, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Proxy{hosts: opts.Hosts, ca: opts.CA, log: log, conns: newConnListener()}
+	p.clear = &httputil.ReverseProxy{
+		Rewrite:      func(pr *httputil.ProxyRequest) { pr.Out.Host = pr.In.URL.Host },
+		Transport:    &hostmap.Transport{Map: opts.Hosts},
+		ErrorHandler: p.badGateway,
+	}
 	forward := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			host, _ := pr.In.Context().Value(hostKey{}).(string)
@@ -180,14 +187,7 @@ func (p *Proxy) plain(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, reason, http.StatusForbidden)
 		return
 	}
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.Out.Host = r.URL.Host
-		},
-		Transport:    &hostmap.Transport{Map: p.hosts},
-		ErrorHandler: p.badGateway,
-	}
-	rp.ServeHTTP(w, r)
+	p.clear.ServeHTTP(w, r)
 }
 
 // refusal says why a host:port is not served, or "" when it is.

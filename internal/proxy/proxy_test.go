@@ -273,3 +273,17 @@ func TestProxyServesItsCA(t *testing.T) {
 		t.Fatalf("a plain request to the proxy: %s, want 400 with how to use it", resp.Status)
 	}
 }
+
+// An http:// URL of a mapped host is forwarded in the clear, Host kept.
+func TestPlainHTTPForMappedHosts(t *testing.T) {
+	e := start(t)
+	resp, err := e.client().Get("http://login.microsoftonline.com/" + tenant + "/v2.0/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&body) != nil || body["token_endpoint"] == nil {
+		t.Fatalf("%s %v", resp.Status, body)
+	}
+}
