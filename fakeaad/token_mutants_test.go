@@ -1,6 +1,9 @@
 package fakeaad
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
 	"testing"
 
 	"github.com/m365snow/m365snow/internal/wellknown"
@@ -19,4 +22,32 @@ func TestV1UserTokenCarriesCallerIP(t *testing.T) {
 	if _, c := decodeJWT(t, tok); c["ipaddr"] != "127.0.0.1" {
 		t.Errorf("ipaddr %v, want 127.0.0.1", c["ipaddr"])
 	}
+}
+
+// TestGenericTenantGrantWithoutTenant: on /organizations and /common a
+// grant must carry its tenant. A refresh token nobody issued names none and
+// is a malformed grant (AADSTS9002313, as on a tenant's own endpoint); an
+// on-behalf-of assertion whose tid is no tenant of the directory fails as an
+// assertion (AADSTS50013), since the assertion is what names the tenant.
+func TestGenericTenantGrantWithoutTenant(t *testing.T) {
+	env := newFlowEnv(t, false, nil)
+	foreign := unsignedJWT(t, map[string]any{"tid": "00000000-1111-4222-8333-444444444444", "aud": middleID})
+	for _, seg := range []string{"organizations", "common"} {
+		path := "/" + seg + "/oauth2/v2.0/token"
+		checkSTSError(t, env.post(t, path, url.Values{"grant_type": {"refresh_token"}, "client_id": {nativeID}, "refresh_token": {"not-a-token"}}),
+			400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
+		checkSTSError(t, env.post(t, path, url.Values{"grant_type": {jwtBearerGrant}, "client_id": {middleID}, "client_secret": {"middle-secret"},
+			"assertion": {foreign}, "requested_token_use": {"on_behalf_of"}, "scope": {wellknown.GraphResource + "/User.Read"}}),
+			400, "invalid_grant", 50013, "The assertion names no tenant of this directory.")
+	}
+}
+
+// unsignedJWT is a JWT-shaped string with claims and no valid signature.
+func unsignedJWT(t *testing.T, claims map[string]any) string {
+	t.Helper()
+	b, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9." + base64.RawURLEncoding.EncodeToString(b) + ".c2ln"
 }
