@@ -51,3 +51,24 @@ func unsignedJWT(t *testing.T, claims map[string]any) string {
 	}
 	return "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9." + base64.RawURLEncoding.EncodeToString(b) + ".c2ln"
 }
+
+// TestClientAssertionType: a client assertion is only read together with
+// client_assertion_type, whose one value is
+// urn:ietf:params:oauth:client-assertion-type:jwt-bearer (RFC 7523 §2.2;
+// Microsoft identity platform, certificate credentials). Missing, it is a
+// missing parameter (AADSTS900144); any other value is refused by name.
+func TestClientAssertionType(t *testing.T) {
+	env := newFlowEnv(t, false, nil)
+	post := func(assertionType []string) response {
+		form := url.Values{"grant_type": {"client_credentials"}, "client_id": {certID},
+			"scope": {wellknown.GraphResource + "/.default"}, "client_assertion": {"a.b.c"}}
+		if assertionType != nil {
+			form["client_assertion_type"] = assertionType
+		}
+		return env.post(t, "/"+contosoID+"/oauth2/v2.0/token", form)
+	}
+	checkSTSError(t, post(nil), 400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_assertion_type'.")
+	checkSTSError(t, post([]string{""}), 400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_assertion_type'.")
+	checkSTSError(t, post([]string{"urn:ietf:params:oauth:client-assertion-type:saml2-bearer"}), 400, "invalid_request", 70002,
+		"The client_assertion_type 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer' is not supported")
+}
