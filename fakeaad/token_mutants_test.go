@@ -72,3 +72,14 @@ func TestClientAssertionType(t *testing.T) {
 	checkSTSError(t, post([]string{"urn:ietf:params:oauth:client-assertion-type:saml2-bearer"}), 400, "invalid_request", 70002,
 		"The client_assertion_type 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer' is not supported")
 }
+
+// TestScopeWithEmptyResource: a v2 scope is "<resource>/<permission>"; one
+// that starts with "/" names no resource, and is neither Microsoft Graph's
+// short form nor the empty resource. Entra's exact code for this shape is
+// not documented; the fake answers as for any resource it does not know
+// (AADSTS500011), naming the scope as sent, so the client sees its typo.
+func TestScopeWithEmptyResource(t *testing.T) {
+	env := newEnv(t, false)
+	checkSTSError(t, env.post(t, "/"+contosoID+"/oauth2/v2.0/token", ccV2(outboundID, "outbound-secret", "/.default")),
+		400, "invalid_resource", 500011, "The resource principal named /.default was not found in the tenant named Contoso.")
+}
