@@ -114,3 +114,25 @@ func TestV1AccessTokenAMRAfterMFA(t *testing.T) {
 		t.Errorf("v1 access token from the refresh: amr %v, want [pwd mfa]", c["amr"])
 	}
 }
+
+// TestV1ResponseScope: the v1 token response of a user grant names the
+// permissions granted in scope, the same as the token's scp (Azure AD v1.0
+// authorization code flow: "scope — impersonation permissions granted to
+// the client application"); an app-only v1 response has no scope at all
+// (reference/aad.md §1: numbers as strings, no scope).
+func TestV1ResponseScope(t *testing.T) {
+	env := newEnv(t, false)
+	v1 := "/" + contosoID + "/oauth2/token"
+	r := env.post(t, v1, ropc("admin@contoso.onmicrosoft.com", "admin-pw", wellknown.GraphResource))
+	if r.status != 200 {
+		t.Fatalf("password grant: %d %s", r.status, r.raw)
+	}
+	_, c := decodeJWT(t, r.body["access_token"].(string))
+	if s, _ := r.body["scope"].(string); s == "" || s != c["scp"] {
+		t.Errorf("v1 user response scope %q, token scp %v", r.body["scope"], c["scp"])
+	}
+	app := env.post(t, v1, cc(outboundID, "outbound-secret", connector))
+	if _, has := app.body["scope"]; app.status != 200 || has {
+		t.Errorf("v1 app-only response: %d %s", app.status, app.raw)
+	}
+}
