@@ -51,3 +51,25 @@ func TestRolelessACLAdmitsEverySignedInUser(t *testing.T) {
 		t.Fatal("a role-less field ACL beside it does not show description")
 	}
 }
+
+// TestAccessTokenIsNotARefreshToken: an access token presented as a refresh
+// token is no refresh token at all (RFC 6749 §6: the server MUST validate
+// the refresh token), whoever presents it: the reason logged is the unknown
+// refresh token, not a check about its owner that only a refresh token
+// would reach. The kind is checked twice (again under the write lock when
+// the new access token is minted), so only the reason tells the first check
+// was made. Issue 18 mutant 6a: oauth.go `!ok || t.kind != "refresh"` → `!ok`.
+func TestAccessTokenIsNotARefreshToken(t *testing.T) {
+	e := newEnv(t)
+	const secondID = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+	if _, err := e.inst.Insert("oauth_entity", map[string]string{"name": "second_client", "type": "client",
+		"client_id": secondID, "client_secret": "second-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	access := e.token(t, grantForm("password", "username", "beth.anglin", "password", "beth.anglin-pw"))["access_token"].(string)
+	wantTokenError(t, e, e.form(t, "/oauth_token.do", grantForm("refresh_token", "refresh_token", access,
+		"client_id", secondID, "client_secret", "second-secret")), "invalid_grant: unknown refresh token")
+	e.setUser(t, "beth.anglin", `{"locked_out":"true"}`)
+	wantTokenError(t, e, e.form(t, "/oauth_token.do", grantForm("refresh_token", "refresh_token", access)),
+		"invalid_grant: unknown refresh token")
+}
