@@ -237,14 +237,14 @@ func grantRole(ctx context.Context, userName, role string) error {
 	if err != nil {
 		return err
 	}
-	r, err := sc.snow("admin", "POST", "/api/now/table/sys_user_has_role", map[string]string{"user": id, "role": role})
+	r, err := sc.snow("admin", "POST", "/api/now/table/sys_user_has_role?sysparm_input_display_value=true", map[string]string{"user": id, "role": role})
 	if err != nil {
 		return err
 	}
 	if err := expect(r, 201, "granting "+role); err != nil {
 		return err
 	}
-	// References given by name resolve; check they did.
+	// The role is given by name as display input; check it resolved.
 	rec := r.Result()
 	if ref, _ := rec["role"].(map[string]any); ref == nil || strings.TrimSpace(fmt.Sprint(ref["value"])) == role {
 		return fmt.Errorf("role %q did not resolve to a role record: %s", role, r)

@@ -35,14 +35,19 @@ func canonicalSysID(id string) string {
 }
 
 // inputDisplayLocked turns display values into values when
-// sysparm_input_display_value=true: choice labels become their values
-// (references are resolved by name in any case, see resolveRefLocked).
+// sysparm_input_display_value=true: choice labels become their values and
+// a reference's display value (the target's display field) its sys_id.
 // "true: Treats input values as display values and they are manipulated
 // so they are stored properly in the database" (Table API reference).
+// Without it, both are stored as given (normalizeLocked).
 func (i *Instance) inputDisplayLocked(td *tableData, values map[string]string) {
 	for name, v := range values {
 		f, ok := td.def.Field(name)
-		if !ok || len(f.Choices) == 0 {
+		if !ok {
+			continue
+		}
+		if f.Type == TypeReference {
+			values[name] = i.resolveRefLocked(f.Reference, v)
 			continue
 		}
 		for _, c := range f.Choices {
