@@ -128,7 +128,13 @@ func basicAuthAllowed(ctx context.Context, which string) error {
 // createEntity creates an oauth_entity and, for providers, its default
 // profile, as the Application Registry's wizards do.
 func (sc *scenario) createEntity(values map[string]string) (map[string]any, error) {
-	r, err := sc.snow("admin", "POST", "/api/now/table/oauth_entity", values)
+	path := "/api/now/table/oauth_entity"
+	if _, byName := values["oidc_provider_configuration"]; byName {
+		// The form's reference field takes the configuration's name: on
+		// the Table API that is display-value input.
+		path += "?sysparm_input_display_value=true"
+	}
+	r, err := sc.snow("admin", "POST", path, values)
 	if err != nil {
 		return nil, err
 	}
