@@ -40,10 +40,19 @@ func canonicalSysID(id string) string {
 // "true: Treats input values as display values and they are manipulated
 // so they are stored properly in the database" (Table API reference).
 // Without it, both are stored as given (normalizeLocked).
-func (i *Instance) inputDisplayLocked(td *tableData, values map[string]string) {
+// A date-time is read in the caller's time zone and date/time format;
+// one that does not parse so is left for normalizeLocked (internal
+// format, UTC).
+func (i *Instance) inputDisplayLocked(td *tableData, values map[string]string, dates userDates) {
 	for name, v := range values {
 		f, ok := td.def.Field(name)
 		if !ok {
+			continue
+		}
+		if f.Type == TypeDateTime {
+			if utc, ok := dates.parse(v); ok {
+				values[name] = utc
+			}
 			continue
 		}
 		if f.Type == TypeReference {
@@ -61,11 +70,11 @@ func (i *Instance) inputDisplayLocked(td *tableData, values map[string]string) {
 
 // tableWriteParamsLocked applies the write parameters of a Table API
 // request to its values.
-func (i *Instance) tableWriteParamsLocked(r *http.Request, td *tableData, values map[string]string) {
+func (i *Instance) tableWriteParamsLocked(r *http.Request, c *Caller, td *tableData, values map[string]string) {
 	if id, ok := values["sys_id"]; ok {
 		values["sys_id"] = canonicalSysID(id)
 	}
 	if strings.EqualFold(r.URL.Query().Get("sysparm_input_display_value"), "true") {
-		i.inputDisplayLocked(td, values)
+		i.inputDisplayLocked(td, values, i.userDatesLocked(c))
 	}
 }
