@@ -413,6 +413,10 @@ func WriteBodyError(w http.ResponseWriter, r *http.Request, err error) {
 			fmt.Sprintf("Content-Type %q is not supported: send application/json.", r.Header.Get("Content-Type")))
 		return
 	}
+	if errors.Is(err, errInvalidXML) {
+		WriteError(w, http.StatusBadRequest, "Exception while reading request", "The payload is not valid XML.")
+		return
+	}
 	WriteError(w, http.StatusBadRequest, "Exception while reading request", "The payload is not valid JSON.")
 }
 
