@@ -154,17 +154,7 @@ func Start(opts Options) (*World, error) {
 		return nil, err
 	}
 	w.AADFixture, w.SnowFixture, w.M365Fixture = af, sf, mf
-	w.aadPasswords, w.snowPasswords = map[string]string{}, map[string]string{}
-	for _, t := range af.Tenants {
-		for _, u := range t.Users {
-			w.aadPasswords[strings.ToLower(u.UserPrincipalName)] = u.Password
-		}
-	}
-	for _, u := range sf.Users {
-		if u.Password != "" {
-			w.snowPasswords[u.UserName] = u.Password
-		}
-	}
+	w.aadPasswords, w.snowPasswords = passwords(af, sf)
 	if w.Snow, err = fakesnow.New(fakesnow.Options{Clock: w.InstanceClock, Transport: transport, Fixture: sf, Logger: log, Journal: w.Journal}); err != nil {
 		return nil, err
 	}
