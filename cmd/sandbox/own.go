@@ -25,7 +25,7 @@ import (
 func serveOwn(listen, name string, f *fixture.File, w *world.World, adminToken string, withConsole bool, log *slog.Logger) (stop func(), url string, err error) {
 	mux := http.NewServeMux()
 	if withConsole {
-		mux.Handle("/", console.New(consoleOptions(w, adminToken)))
+		mux.Handle("/", console.New(withGuide(consoleOptions(w, adminToken), w, name)))
 	}
 	mux.HandleFunc("GET /__admin/world", func(rw http.ResponseWriter, r *http.Request) {
 		b, err := w.Save(savable(f, name))
