@@ -27,6 +27,7 @@ func serveOwn(listen, name string, f *fixture.File, w *world.World, adminToken s
 	if withConsole {
 		mux.Handle("/", console.New(withGuide(consoleOptions(w, adminToken), w, name)))
 	}
+	mountTroubleshooting(mux, w)
 	mux.HandleFunc("GET /__admin/world", func(rw http.ResponseWriter, r *http.Request) {
 		b, err := w.Save(savable(f, name))
 		if err != nil {

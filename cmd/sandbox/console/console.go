@@ -105,6 +105,9 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /incident", c.incidentPage)
 	mux.HandleFunc("GET /logs", c.logs)
 	mux.HandleFunc("GET /setup", c.setupPage)
+	mux.HandleFunc("GET /troubleshooting", c.troubleshooting)
+	mux.HandleFunc("POST /troubleshooting", c.induce)
+	mux.HandleFunc("GET /outbound", c.outbound)
 	mux.HandleFunc("POST /setup/{step}", c.setupPost)
 	mux.HandleFunc("POST /incident", c.incidentPage)
 	mux.HandleFunc("GET /style.css", func(w http.ResponseWriter, r *http.Request) {
