@@ -62,6 +62,15 @@ func TestConsoleSetupStartsWithTheCounterpartsChoices(t *testing.T) {
 			t.Errorf("step %s: %d, no %q in\n%s", tc.step, status, tc.want, body)
 		}
 	}
+	// The admin center: contoso's admin signs in; the forms hold the
+	// counterpart's Basic information and repository.
+	status, body := get(t, c+"/admin-center")
+	for _, want := range []string{"signed in as admin@contoso.onmicrosoft.com", `value="1f9c2e4a-6b8d-4f0e-a2c4-6e8a0c2e4f61"`,
+		`value="contoso-snow"`, `<option selected>Basic Auth</option>`, `value="Snow-Integration-1!"`, `value="864000"`} {
+		if status != 200 || !strings.Contains(body, want) || strings.Contains(body, `class="err"`) {
+			t.Errorf("admin center: %d, no %q in\n%s", status, want, body)
+		}
+	}
 }
 
 // TestConsoleInducesTroubleshootingRows: the console lists the guide's

@@ -62,6 +62,9 @@ type Options struct {
 	Repositories []Repository
 	// Setup, when set, is what the Setup wizard's fields start with.
 	Setup *SetupChoices
+	// Tenants are the Microsoft 365 tenants whose admin center the
+	// console opens.
+	Tenants []Tenant
 	// Client reaches the parties; nil means a client with a 10 s timeout.
 	Client *http.Client
 }
@@ -108,6 +111,8 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /troubleshooting", c.troubleshooting)
 	mux.HandleFunc("POST /troubleshooting", c.induce)
 	mux.HandleFunc("GET /outbound", c.outbound)
+	mux.HandleFunc("GET /admin-center", c.adminCenter)
+	mux.HandleFunc("POST /admin-center/{what}", c.adminCenterSave)
 	mux.HandleFunc("POST /setup/{step}", c.setupPost)
 	mux.HandleFunc("POST /incident", c.incidentPage)
 	mux.HandleFunc("GET /style.css", func(w http.ResponseWriter, r *http.Request) {
@@ -181,6 +186,17 @@ func (c *console) selected(name string) ([]Party, error) {
 // (when not nil). A status of 300 or more is an error carrying the
 // party's own message.
 func (c *console) call(method, u string, body any, out any, basic ...string) error {
+	return c.send(method, u, body, out, func(req *http.Request) {
+		if len(basic) == 2 {
+			req.SetBasicAuth(basic[0], basic[1])
+		} else if c.opts.AdminToken != "" {
+			req.Header.Set("Authorization", "Bearer "+c.opts.AdminToken)
+		}
+	})
+}
+
+// send is call with the request's authentication set by auth.
+func (c *console) send(method, u string, body any, out any, auth func(*http.Request)) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -197,11 +213,7 @@ func (c *console) call(method, u string, body any, out any, basic ...string) err
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if len(basic) == 2 {
-		req.SetBasicAuth(basic[0], basic[1])
-	} else if c.opts.AdminToken != "" {
-		req.Header.Set("Authorization", "Bearer "+c.opts.AdminToken)
-	}
+	auth(req)
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return err
