@@ -27,8 +27,9 @@ import (
 func serveOwn(listen, name string, f *fixture.File, w *world.World, adminToken string, withConsole bool, ca *localca.CA, log *slog.Logger) (stop func(), url string, err error) {
 	mux := http.NewServeMux()
 	if withConsole {
-		mux.Handle("/", console.New(consoleOptions(w, adminToken)))
+		mux.Handle("/", console.New(withGuide(consoleOptions(w, adminToken), w, name)))
 	}
+	mountTroubleshooting(mux, w)
 	mux.HandleFunc("GET /__admin/world", func(rw http.ResponseWriter, r *http.Request) {
 		b, err := w.Save(savable(f, name))
 		if err != nil {
