@@ -21,7 +21,14 @@ const token = "console-test-token"
 // control planes need token, and returns both.
 func startConsole(t *testing.T) (*world.World, *httptest.Server) {
 	t.Helper()
-	f, err := world.Load("integrated-basic")
+	return startWorld(t, "integrated-basic", nil)
+}
+
+// startWorld serves a console over the named world; more, when set,
+// completes its options.
+func startWorld(t *testing.T, name string, more func(*world.World, *Options)) (*world.World, *httptest.Server) {
+	t.Helper()
+	f, err := world.Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +41,7 @@ func startConsole(t *testing.T) (*world.World, *httptest.Server) {
 	for _, u := range w.SnowFixture.Users {
 		users = append(users, User{Name: u.UserName, Password: u.Password, Roles: u.Roles, WebServiceOnly: u.WebServiceAccessOnly})
 	}
-	srv := httptest.NewServer(New(Options{
+	opts := Options{
 		Parties: []Party{
 			{Name: "fakesnow", Title: "ServiceNow instance", Hosts: w.InstanceHost, URL: w.SnowURL},
 			{Name: "fakeaad", Title: "Azure AD, Microsoft Graph", URL: w.AADURL},
@@ -44,7 +51,11 @@ func startConsole(t *testing.T) (*world.World, *httptest.Server) {
 		Users:        users,
 		Apps:         []App{{Name: "ServiceNow M365 Support", Tenant: "contoso.onmicrosoft.com", ClientID: "app-id-1", Secret: "s3cret"}},
 		Repositories: []Repository{{Tenant: "contoso.onmicrosoft.com", ID: "repo-1", AuthenticationType: "Basic", State: "saved"}},
-	}))
+	}
+	if more != nil {
+		more(w, &opts)
+	}
+	srv := httptest.NewServer(New(opts))
 	t.Cleanup(srv.Close)
 	return w, srv
 }

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// consoleOf is the console's address in a started sandbox's output.
+func consoleOf(t *testing.T, out string) string {
+	t.Helper()
+	m := consoleLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no console in the output:\n%s", out)
+	}
+	return m[1]
+}
+
+func get(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func postForm(t *testing.T, u string, form url.Values) (int, string) {
+	t.Helper()
+	resp, err := http.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestConsoleSetupStartsWithTheCounterpartsChoices: in a prerequisites-*
+// world the wizard's fields start with what integrated-* chose, the values
+// setupWalk prints as commands.
+func TestConsoleSetupStartsWithTheCounterpartsChoices(t *testing.T) {
+	t.Parallel()
+	_, out := start(t, "prerequisites-basic")
+	c := consoleOf(t, out)
+	if status, body := postForm(t, c+"/setup/scope", url.Values{}); status != 200 {
+		t.Fatalf("switch: %d\n%s", status, body)
+	}
+	tests := []struct{ step, want string }{
+		{"outbound", `<option value="contoso_outbound default_profile" selected>`},
+		{"inbound", `<option value="m365_inbound" selected>`},
+		{"user", `value="m365.integration"`},
+		{"repository", `value="contoso-snow"`},
+		{"settings", `value="admin@contoso.onmicrosoft.com"`},
+	}
+	for _, tc := range tests {
+		if status, body := get(t, c+"/setup?step="+tc.step); status != 200 || !strings.Contains(body, tc.want) {
+			t.Errorf("step %s: %d, no %q in\n%s", tc.step, status, tc.want, body)
+		}
+	}
+	// The admin center: contoso's admin signs in; the forms hold the
+	// counterpart's Basic information and repository.
+	status, body := get(t, c+"/admin-center")
+	for _, want := range []string{"signed in as admin@contoso.onmicrosoft.com", `value="1f9c2e4a-6b8d-4f0e-a2c4-6e8a0c2e4f61"`,
+		`value="contoso-snow"`, `<option selected>Basic Auth</option>`, `value="Snow-Integration-1!"`, `value="864000"`} {
+		if status != 200 || !strings.Contains(body, want) || strings.Contains(body, `class="err"`) {
+			t.Errorf("admin center: %d, no %q in\n%s", status, want, body)
+		}
+	}
+}
+
+// TestConsoleInducesTroubleshootingRows: the console lists the guide's
+// rows with their worlds, and inducing row 9 on integrated-basic (through
+// the sandbox's /__admin/troubleshooting, that is world.Induce) makes its
+// symptom show on the incident tab and its diagnostic in the outbound
+// HTTP log, where the guide says.
+func TestConsoleInducesTroubleshootingRows(t *testing.T) {
+	t.Parallel()
+	w, out := start(t, "integrated-basic")
+	c := consoleOf(t, out)
+	status, body := get(t, c+"/troubleshooting")
+	for _, want := range []string{`<h2 id="row-1">Row 1</h2>`, `<h2 id="row-16">Row 16</h2>`, `<h2 id="row-cross-scope">`,
+		"Click the button for Microsoft recommended solutions but nothing shows up",
+		`<input type="hidden" name="world" value="troubleshooting-9">`,
+		"Nothing to induce: integrated-basic holds this cause as it is."} {
+		if status != 200 || !strings.Contains(body, want) {
+			t.Fatalf("GET /troubleshooting: %d, no %q\n%s", status, want, body)
+		}
+	}
+	if i, j := strings.Index(body, `id="row-2"`), strings.Index(body, `id="row-10"`); i < 0 || j < i {
+		t.Errorf("rows out of order: row 2 at %d, row 10 at %d", i, j)
+	}
+	solutions := url.Values{"as": {"david.miller"}, "action": {"solutions"}}
+	if status, body := postForm(t, c+"/incident", solutions); status != 200 || strings.Contains(body, `id="nothing"`) || !strings.Contains(body, "<li><a href=") {
+		t.Fatalf("before inducing, solutions show: %d\n%s", status, body)
+	}
+	status, body = postForm(t, c+"/troubleshooting", url.Values{"world": {"troubleshooting-9"}})
+	if status != 200 || !strings.Contains(body, "Induced the cause of row 9") {
+		t.Fatalf("induce row 9: %d\n%s", status, body)
+	}
+	// The guide's row 9: "nothing shows up".
+	if status, body := postForm(t, c+"/incident", solutions); status != 200 || !strings.Contains(body, `id="nothing"`) || strings.Contains(body, `class="err"`) {
+		t.Errorf("row 9's symptom: %d\n%s", status, body)
+	}
+	// Its diagnostic: the outbound HTTP log filtered on the token host
+	// shows the token request refused for the wrong secret.
+	if status, body := get(t, c+"/outbound?host=login.microsoftonline.com"); status != 200 || !strings.Contains(body, "<td>401</td>") || !strings.Contains(body, "AADSTS7000215") {
+		t.Errorf("row 9's log entry: %d\n%s", status, body)
+	}
+	// Row 10 is a fault on the connector, induced the same way.
+	if status, body := postForm(t, c+"/troubleshooting", url.Values{"world": {"troubleshooting-10"}}); status != 200 || len(w.M365.Faults().List()) != 1 {
+		t.Errorf("induce row 10: %d %+v\n%s", status, w.M365.Faults().List(), body)
+	}
+	for _, tc := range []struct {
+		world string
+		want  int
+	}{{"integrated-basic", 400}, {"troubleshooting-nope", 400}, {"../troubleshooting-9", 400}} {
+		if status, body := postForm(t, c+"/troubleshooting", url.Values{"world": {tc.world}}); status != tc.want {
+			t.Errorf("induce %q: %d, want %d\n%s", tc.world, status, tc.want, body)
+		}
+	}
+}
+
+// TestTroubleshootingEndpoint: the sandbox's own list of rows, in the
+// guide's order, each with the world its inducements start from.
+func TestTroubleshootingEndpoint(t *testing.T) {
+	t.Parallel()
+	rows, err := troubleshootingRows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 17 || rows[0].World != "troubleshooting-1" || rows[8].World != "troubleshooting-9" || rows[len(rows)-1].World != "troubleshooting-cross-scope" {
+		t.Fatalf("rows: %+v", rows)
+	}
+	for _, r := range rows {
+		if r.StartsFrom != "integrated-basic" || r.Description == "" {
+			t.Errorf("%s starts from %q (%q)", r.World, r.StartsFrom, r.Description)
+		}
+	}
+	// Row 11 extends row 9: its inducements are row 9's.
+	if len(rows[10].Induce) != 1 || rows[10].Induce[0] != rows[8].Induce[0] {
+		t.Errorf("row 11's inducements %q, row 9's %q", rows[10].Induce, rows[8].Induce)
+	}
+}
