@@ -232,6 +232,13 @@ func checkSTSError(t *testing.T, r response, status int, code string, aadsts int
 	if r.status != status {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r.raw)
 	}
+	// Retry-After belongs to throttling (429) only: MSAL Python throttles
+	// the same request for Retry-After seconds whatever the status
+	// (reference/aad.md, ThrottledHttpClient), so on any other error it
+	// would hold back a corrected retry.
+	if ra, ok := r.header["Retry-After"]; ok && status != http.StatusTooManyRequests {
+		t.Errorf("Retry-After %q on a %d", ra, status)
+	}
 	if r.body["error"] != code {
 		t.Errorf("error %v, want %s", r.body["error"], code)
 	}

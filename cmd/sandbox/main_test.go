@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,15 +22,16 @@ import (
 )
 
 // start runs the sandbox on free ports and returns its world and output.
-func start(t *testing.T, name string) (*world.World, string) {
+// extra flags follow the defaults (a later flag wins).
+func start(t *testing.T, name string, extra ...string) (*world.World, string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	ready := make(chan *world.World, 1)
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"--world", name, "--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0",
-			"--proxy-listen", "127.0.0.1:0", "--ca-dir", t.TempDir(), "--listen", "127.0.0.1:0"},
+		done <- run(ctx, append([]string{"--world", name, "--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0",
+			"--proxy-listen", "127.0.0.1:0", "--ca-dir", t.TempDir(), "--listen", "127.0.0.1:0"}, extra...),
 			&out, &errOut, func(w *world.World) { ready <- w })
 	}()
 	var w *world.World
@@ -49,6 +53,19 @@ func start(t *testing.T, name string) (*world.World, string) {
 func execute(t *testing.T, steps []call) []map[string]any {
 	t.Helper()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if len(steps) > 0 && steps[0].CAFile != "" {
+		// Over --tls: trust the printed CA file and nothing else, as
+		// curl --cacert does.
+		pem, err := os.ReadFile(steps[0].CAFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			t.Fatalf("%s holds no certificate", steps[0].CAFile)
+		}
+		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	}
 	var session *http.Cookie
 	vars := map[string]string{}
 	var answers []map[string]any

@@ -32,6 +32,9 @@ type call struct {
 	Capture string
 	// Want is the status the step answers with.
 	Want int
+	// CAFile, when the sandbox serves HTTPS (--tls), is the CA the
+	// command trusts (curl --cacert), and nothing else.
+	CAFile string
 }
 
 type field struct{ k, v string }
@@ -232,7 +235,7 @@ func tenantOf(tokenURL string) string {
 // curl renders a call as a bash command.
 func (c call) curl() string {
 	var b strings.Builder
-	b.WriteString("curl -s")
+	b.WriteString("curl -s" + cacert(c.CAFile))
 	switch {
 	case c.Login:
 		b.WriteString(" -c " + jar + " -o /dev/null -w '%{http_code}\\n'")
@@ -262,6 +265,22 @@ func (c call) curl() string {
 		return c.Capture + "=$(" + b.String() + " \\\n    | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/'); echo \"$" + c.Capture + "\" | cut -c1-60"
 	}
 	return b.String()
+}
+
+// cacert is curl's option to trust caFile, or nothing for plain HTTP.
+func cacert(caFile string) string {
+	if caFile == "" {
+		return ""
+	}
+	return " --cacert " + shellQuote(caFile)
+}
+
+// trusting has steps trust caFile (--tls).
+func trusting(steps []call, caFile string) []call {
+	for i := range steps {
+		steps[i].CAFile = caFile
+	}
+	return steps
 }
 
 // shellQuote single-quotes s for bash.

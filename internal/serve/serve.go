@@ -148,7 +148,13 @@ func (f *Flags) Listener(extraHosts ...string) (net.Listener, error) {
 		ln.Close()
 		return nil, fmt.Errorf("certificate %s with key %s: %w", certFile, keyFile, err)
 	}
-	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
+	return tls.NewListener(ln, TLSConfig(cert)), nil
+}
+
+// TLSConfig is how every listener of the project serves HTTPS: the
+// binaries' --tls-cert and --tls-self-signed, and the sandbox's --tls.
+func TLSConfig(cert tls.Certificate) *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 }
 
 // Advertised is the address to print and route to for a listener: one

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/m365snow/m365snow/internal/localca"
+)
+
+// TestWalkthroughOverTLS: with --tls every address is https://, the
+// printed commands pass curl --cacert with the CA file the sandbox prints,
+// and the walk-through runs green with a client that trusts that file and
+// nothing else: once in Go, once as the printed bash and curl commands.
+func TestWalkthroughOverTLS(t *testing.T) {
+	caDir := t.TempDir()
+	caFile := filepath.Join(caDir, localca.CertFile)
+	w, out := start(t, "integrated-basic", "--tls", "--ca-dir", caDir)
+	for _, u := range []string{w.SnowURL, w.AADURL, w.M365URL} {
+		if !strings.HasPrefix(u, "https://") {
+			t.Errorf("--tls: %s is not https", u)
+		}
+	}
+	for _, want := range []string{"HTTPS (--tls)", caFile, "Console: https://", "--cacert '" + caFile + "' https://"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the output does not say %q:\n%s", want, out)
+		}
+	}
+	steps, err := walkthrough(w, "integrated-basic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps = trusting(steps, caFile)
+	for _, c := range steps {
+		if !strings.Contains(out, c.curl()[:60]) {
+			t.Errorf("the output does not print step %q as %q", c.Note, c.curl()[:60])
+		}
+	}
+	answers := execute(t, steps) // follows every link an answer hands out, too
+	solved := false
+	for i, c := range steps {
+		b, _ := json.Marshal(answers[i])
+		solved = solved || strings.HasSuffix(c.URL, "/solutions") && strings.Contains(string(b), "Mail is not syncing on mobile devices")
+	}
+	if !solved {
+		t.Errorf("over TLS, no step answered with recommended solutions: %v", answers)
+	}
+
+	bash, errBash := exec.LookPath("bash")
+	_, errCurl := exec.LookPath("curl")
+	if errBash != nil || errCurl != nil {
+		t.Skipf("the printed commands need bash and curl (%v; %v); the Go run above passed", errBash, errCurl)
+	}
+	var script strings.Builder
+	script.WriteString("set -euo pipefail\n")
+	for _, c := range steps {
+		script.WriteString(c.curl() + "\necho\n")
+	}
+	cmd := exec.Command(bash, "-c", script.String())
+	cmd.Dir = t.TempDir()
+	// Only --cacert: no CA bundle from the environment.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cmd.Dir}
+	got, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the printed commands over TLS: %v\n%s", err, got)
+	}
+	if !strings.Contains(string(got), "Mail is not syncing on mobile devices") {
+		t.Errorf("the printed commands over TLS did not lead to solutions:\n%s", got)
+	}
+}
