@@ -103,10 +103,20 @@ func (p *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// click clicks sel and waits for next, which only the page it leads to has.
+// click clicks sel, which leads to another page (a link or a form's
+// button), waits for that page to load and for next on it.
 func (p *tab) click(sel, next string) {
 	p.t.Helper()
-	p.do("click "+sel+", then "+next, chromedp.Click(chromedp.CSS(sel)), chromedp.WaitVisible(chromedp.CSS(next)))
+	resp, err := chromedp.RunResponse(p.ctx, chromedp.Click(chromedp.CSS(sel)))
+	if err != nil {
+		p.shot("failed-" + p.t.Name())
+		p.t.Fatalf("click %s: %v", sel, err)
+	}
+	if resp.Status != 200 {
+		p.shot("failed-" + p.t.Name())
+		p.t.Fatalf("click %s: the page answered %d", sel, resp.Status)
+	}
+	p.do("after "+sel+", wait for "+next, chromedp.WaitVisible(chromedp.CSS(next)))
 }
 
 func (p *tab) text(sel string) string {
@@ -171,7 +181,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		p.click(`form[action="/admin-center/repository"] button`, `main td`)
 		p.shot("admin-center-saved")
 		p.do("back to Setup", chromedp.Navigate(consoleOf(t, out)+"/setup?step=complete"), chromedp.WaitVisible(chromedp.CSS(`#completion`)))
-		p.do("Next", chromedp.Click(chromedp.CSS(`form[action="/setup/complete"] button`)), chromedp.WaitVisible(chromedp.CSS(`p.msg`)))
+		p.click(`form[action="/setup/complete"] button`, `p.msg`)
 		if got := p.text("#state"); got != "complete" {
 			t.Errorf("after Next the state is %q, want complete", got)
 		}
