@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -144,5 +145,72 @@ func TestTroubleshootingEndpoint(t *testing.T) {
 	// Row 11 extends row 9: its inducements are row 9's.
 	if len(rows[10].Induce) != 1 || rows[10].Induce[0] != rows[8].Induce[0] {
 		t.Errorf("row 11's inducements %q, row 9's %q", rows[10].Induce, rows[8].Induce)
+	}
+}
+
+// TestConsoleWalksEveryPrerequisitesWorld: in each prerequisites-* world,
+// the console's Setup and admin center forms, posted with the values they
+// start with, complete the integration — the guide's whole Setup by
+// clicking, in every auth mode.
+func TestConsoleWalksEveryPrerequisitesWorld(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"prerequisites-basic", "prerequisites-aad", "prerequisites-insights-only", "prerequisites-basic-multitenant"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			w, out := start(t, name)
+			c := consoleOf(t, out)
+			o := withGuide(consoleOptions(w, ""), w, name)
+			ch := o.Setup
+			if ch == nil {
+				t.Fatal("no Setup choices from the integrated-* counterpart")
+			}
+			on := func(b bool) string {
+				if b {
+					return "on"
+				}
+				return ""
+			}
+			steps := []struct {
+				path string
+				form url.Values
+			}{
+				{"/setup/scope", url.Values{}},
+				{"/setup/consent", url.Values{"agree": {"yes"}}},
+				{"/setup/outbound", url.Values{"profile": {ch.OutboundProfile}}},
+				{"/setup/inbound", url.Values{"skip": {on(ch.InboundSkip)}, "externalOIDC": {on(ch.ExternalOIDC)}, "entity": {ch.InboundEntity}}},
+				{"/setup/user", url.Values{"skip": {on(ch.UserSkip)}, "user": {ch.User}}},
+				{"/setup/repository", url.Values{"repositoryId": {ch.RepositoryID}}},
+				{"/setup/settings", url.Values{"sso": {on(ch.SSO)}, "adminEmail": {ch.AdminEmail}, "testEnvironment": {on(ch.TestEnvironment)}}},
+			}
+			for _, tn := range o.Tenants {
+				if tn.ApplicationID == "" {
+					continue
+				}
+				r := tn.Repository
+				steps = append(steps,
+					struct {
+						path string
+						form url.Values
+					}{"/admin-center/basic", url.Values{"tenant": {tn.ID}, "internalSupportTool": {tn.InternalSupportTool}, "applicationId": {tn.ApplicationID}}},
+					struct {
+						path string
+						form url.Values
+					}{"/admin-center/repository", url.Values{"tenant": {tn.ID}, "id": {r.ID}, "endpoint": {r.Endpoint}, "authenticationType": {r.AuthenticationType},
+						"clientId": {r.ClientID}, "clientSecret": {r.ClientSecret}, "refreshTokenExpiry": {fmt.Sprint(r.RefreshTokenExpiry)},
+						"restUsername": {r.RestUsername}, "restUserPassword": {r.RestUserPassword}}})
+			}
+			steps = append(steps, struct {
+				path string
+				form url.Values
+			}{"/setup/complete", url.Values{}})
+			for _, st := range steps {
+				if status, body := postForm(t, c+st.path, st.form); status != 200 || strings.Contains(body, `class="err"`) {
+					t.Fatalf("POST %s %v: %d\n%s", st.path, st.form, status, body)
+				}
+			}
+			if _, body := get(t, c+"/setup?step=complete"); !strings.Contains(body, `<strong id="state">complete</strong>`) {
+				t.Errorf("after Next:\n%s", body)
+			}
+		})
 	}
 }
