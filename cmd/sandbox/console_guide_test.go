@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/m365snow/m365snow/world"
 )
 
 // consoleOf is the console's address in a started sandbox's output.
@@ -212,5 +217,58 @@ func TestConsoleWalksEveryPrerequisitesWorld(t *testing.T) {
 				t.Errorf("after Next:\n%s", body)
 			}
 		})
+	}
+}
+
+// TestConsoleWithAnAdminToken: with a token the console wants it once as
+// ?token= (then a cookie), and its own calls — the fakes' control planes
+// and the sandbox's /__admin/troubleshooting — carry it.
+func TestConsoleWithAnAdminToken(t *testing.T) {
+	t.Parallel()
+	const token = "console-token-test"
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	ready := make(chan *world.World, 1)
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--world", "integrated-basic", "--admin-token", token, "--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0",
+			"--m365-listen", "127.0.0.1:0", "--proxy-listen", "", "--listen", "127.0.0.1:0"}, &out, &errOut, func(w *world.World) { ready <- w })
+	}()
+	var w *world.World
+	select {
+	case w = <-ready:
+	case code := <-done:
+		t.Fatalf("sandbox exited with %d: %s", code, errOut.String())
+	}
+	defer func() {
+		cancel()
+		<-done
+	}()
+	m := regexp.MustCompile(`Console: (http://127\.0\.0\.1:\d+)/\?token=`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no console line in:\n%s", out.String())
+	}
+	c := m[1]
+	if status, _ := get(t, c+"/troubleshooting"); status != http.StatusUnauthorized {
+		t.Errorf("without the token: %d, want 401", status)
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	resp, err := client.Get(c + "/troubleshooting?token=" + token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.Contains(string(b), `class="err"`) || !strings.Contains(string(b), `id="row-9"`) {
+		t.Fatalf("with the token: %d\n%s", resp.StatusCode, b)
+	}
+	resp, err = client.PostForm(c+"/troubleshooting", url.Values{"world": {"troubleshooting-10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(w.M365.Faults().List()) != 1 {
+		t.Errorf("induce with the token: %d, faults %+v", resp.StatusCode, w.M365.Faults().List())
 	}
 }
