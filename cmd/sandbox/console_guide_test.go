@@ -272,3 +272,87 @@ func TestConsoleWithAnAdminToken(t *testing.T) {
 		t.Errorf("induce with the token: %d, faults %+v", resp.StatusCode, w.M365.Faults().List())
 	}
 }
+
+// TestConsoleShowsEveryTroubleshootingRow: for every row of the guide's
+// table, on integrated-basic, the console's Induce button and then its
+// symptom button (or the steps the row needs first) show what the guide's
+// Problem column says.
+func TestConsoleShowsEveryTroubleshootingRow(t *testing.T) {
+	t.Parallel()
+	const (
+		setupSteps = "Please contact your ServiceNow admin and ask them to complete the setup steps for the app."
+		finalStep  = "Please contact your ServiceNow admin and ask them to complete the final set up step for the app."
+		appSupport = "Please contact app support."
+		nothing    = `id="nothing"`
+		search     = "teams meetings drop"
+	)
+	as := func(user, action string, kv ...string) url.Values {
+		v := url.Values{"as": {user}, "action": {action}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	link := as("beth.anglin", "link", "email", "admin@contoso.onmicrosoft.com")
+	contact := as("beth.anglin", "contact")
+	tests := []struct {
+		row   string
+		steps []url.Values // posted to /incident in order; the last shows the symptom
+		get   string       // or a page to open instead
+		want  string
+	}{
+		{row: "1", get: "/incident?as=abel.tuter", want: `id="no-tab"`},
+		{row: "2", steps: []url.Values{as("david.miller", "solutions")}, want: setupSteps},
+		{row: "3", steps: []url.Values{as("david.miller", "solutions")}, want: finalStep},
+		{row: "4", steps: []url.Values{as("david.miller", "solutions", "searchText", search)}, want: setupSteps},
+		{row: "5", steps: []url.Values{as("david.miller", "solutions", "searchText", search)}, want: finalStep},
+		{row: "6", steps: []url.Values{contact}, want: setupSteps},
+		{row: "7", steps: []url.Values{contact}, want: finalStep},
+		{row: "8", steps: []url.Values{contact}, want: "beth.anglin@contoso.com is not a valid Microsoft 365 admin account. You need Microsoft 365 admin privileges to open a service request. In the app, link the admin account."},
+		{row: "9", steps: []url.Values{as("david.miller", "solutions")}, want: nothing},
+		{row: "10", steps: []url.Values{as("david.miller", "solutions")}, want: appSupport},
+		{row: "11", steps: []url.Values{as("david.miller", "solutions", "searchText", search)}, want: nothing},
+		{row: "12", steps: []url.Values{as("david.miller", "solutions", "searchText", search)}, want: appSupport},
+		{row: "13", steps: []url.Values{link, contact}, want: "No message and no case: nothing happened."},
+		{row: "14", steps: []url.Values{as("david.miller", "solutions")}, want: "<li>None saved.</li>"},
+		{row: "15", steps: []url.Values{link, contact}, want: "<li>No cases.</li>"},
+		{row: "16", steps: []url.Values{link, contact, as("beth.anglin", "details", "case", "CASE", "detail", "Severity", "value", "B")},
+			want: "Unable to save ticket details. Please contact App Support."},
+		{row: "cross-scope", get: "/setup", want: "has been refused due to the table&#39;s cross-scope access policy"},
+	}
+	caseNumber := regexp.MustCompile(`<strong id="case">([^<]+)</strong>`)
+	for _, tc := range tests {
+		t.Run("row "+tc.row, func(t *testing.T) {
+			t.Parallel()
+			_, out := start(t, "integrated-basic")
+			c := consoleOf(t, out)
+			status, body := postForm(t, c+"/troubleshooting", url.Values{"world": {"troubleshooting-" + tc.row}})
+			if status != 200 || !strings.Contains(body, "Induced the cause of row "+tc.row) {
+				t.Fatalf("induce: %d\n%s", status, body)
+			}
+			if tc.row == "cross-scope" {
+				// Setup first asks to switch to the app's scope (the
+				// guide's step 1); the refusal comes after.
+				if status, body := postForm(t, c+"/setup/scope", url.Values{}); status >= 400 {
+					t.Fatalf("switch: %d\n%s", status, body)
+				}
+			}
+			if tc.get != "" {
+				status, body = get(t, c+tc.get)
+			}
+			number := ""
+			for _, form := range tc.steps {
+				if form.Get("case") == "CASE" {
+					form.Set("case", number)
+				}
+				status, body = postForm(t, c+"/incident", form)
+				if m := caseNumber.FindStringSubmatch(body); m != nil {
+					number = m[1]
+				}
+			}
+			if status != 200 || !strings.Contains(body, tc.want) {
+				t.Errorf("row %s: %d, no %q in\n%s", tc.row, status, tc.want, body)
+			}
+		})
+	}
+}

@@ -32,6 +32,7 @@ type incidentData struct {
 	// Action is the action just taken, with its call and answer.
 	Action   string
 	Asked    bool
+	Nothing  bool // an answer with no message and no result
 	Curl     string
 	Messages []message
 	Query    string
@@ -198,6 +199,10 @@ func (c *console) incidentAction(d *incidentData, snow Party, as User) error {
 	err := c.callUser(as, method, u, body, &res)
 	d.Messages, d.Query, d.Solutions = res.Result.Messages, res.Result.Query, res.Result.Solutions
 	d.Health, d.Case = res.Result.Incidents, res.Result.Case
+	// The guide's "nothing shows up" (rows 9, 11) and "nothing happened"
+	// (row 13): an answer with no message and no result.
+	d.Nothing = err == nil && len(d.Messages) == 0 &&
+		(d.Action == "solutions" && len(d.Solutions) == 0 || d.Action == "contact" && d.Case == nil)
 	if err == nil && d.Action == "contact" && d.Case != nil {
 		if n, ok := d.Case["caseNumber"].(string); ok {
 			d.CaseNumber = n
