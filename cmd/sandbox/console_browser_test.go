@@ -213,6 +213,34 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		p.shot("incident-solutions")
 	})
+	// Every page of the navigation: it loads without an error, every form
+	// field has a label (the accessible basics), and its screenshot.
+	t.Run("every page", func(t *testing.T) {
+		t.Parallel()
+		_, out := start(t, "integrated-basic")
+		p := newTab(t, b)
+		p.do("open the console", chromedp.Navigate(consoleOf(t, out)+"/"), chromedp.WaitVisible(chromedp.CSS(`h1`)))
+		links, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('header nav a')].map(a => a.getAttribute('href'))`))
+		if err != nil || len(links) < 9 {
+			t.Fatalf("the navigation: %q (%v)", links, err)
+		}
+		for _, href := range links {
+			p.do("open "+href, chromedp.Navigate(consoleOf(t, out)+href), chromedp.WaitVisible(chromedp.CSS(`h1`)))
+			if errs, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('.err')].map(e => e.textContent).join(' | ')`)); errs != "" {
+				t.Errorf("%s shows an error: %s", href, errs)
+			}
+			unlabelled, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+				.filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).map(e => e.outerHTML)`))
+			if err != nil || len(unlabelled) > 0 {
+				t.Errorf("%s: fields without a label: %q (%v)", href, unlabelled, err)
+			}
+			name := strings.Trim(strings.ReplaceAll(href, "/", "-"), "-")
+			if name == "" {
+				name = "world"
+			}
+			p.shot("page-" + name)
+		}
+	})
 	// Troubleshooting row 9: induce it, see nothing show up, find the
 	// token request's 401 in the outbound HTTP log and the app's entry in
 	// System Logs.
