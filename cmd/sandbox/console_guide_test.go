@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/m365snow/m365snow/world"
 )
 
 // consoleOf is the console's address in a started sandbox's output.
@@ -144,5 +150,209 @@ func TestTroubleshootingEndpoint(t *testing.T) {
 	// Row 11 extends row 9: its inducements are row 9's.
 	if len(rows[10].Induce) != 1 || rows[10].Induce[0] != rows[8].Induce[0] {
 		t.Errorf("row 11's inducements %q, row 9's %q", rows[10].Induce, rows[8].Induce)
+	}
+}
+
+// TestConsoleWalksEveryPrerequisitesWorld: in each prerequisites-* world,
+// the console's Setup and admin center forms, posted with the values they
+// start with, complete the integration — the guide's whole Setup by
+// clicking, in every auth mode.
+func TestConsoleWalksEveryPrerequisitesWorld(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"prerequisites-basic", "prerequisites-aad", "prerequisites-insights-only", "prerequisites-basic-multitenant"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			w, out := start(t, name)
+			c := consoleOf(t, out)
+			o := withGuide(consoleOptions(w, ""), w, name)
+			ch := o.Setup
+			if ch == nil {
+				t.Fatal("no Setup choices from the integrated-* counterpart")
+			}
+			on := func(b bool) string {
+				if b {
+					return "on"
+				}
+				return ""
+			}
+			steps := []struct {
+				path string
+				form url.Values
+			}{
+				{"/setup/scope", url.Values{}},
+				{"/setup/consent", url.Values{"agree": {"yes"}}},
+				{"/setup/outbound", url.Values{"profile": {ch.OutboundProfile}}},
+				{"/setup/inbound", url.Values{"skip": {on(ch.InboundSkip)}, "externalOIDC": {on(ch.ExternalOIDC)}, "entity": {ch.InboundEntity}}},
+				{"/setup/user", url.Values{"skip": {on(ch.UserSkip)}, "user": {ch.User}}},
+				{"/setup/repository", url.Values{"repositoryId": {ch.RepositoryID}}},
+				{"/setup/settings", url.Values{"sso": {on(ch.SSO)}, "adminEmail": {ch.AdminEmail}, "testEnvironment": {on(ch.TestEnvironment)}}},
+			}
+			for _, tn := range o.Tenants {
+				if tn.ApplicationID == "" {
+					continue
+				}
+				r := tn.Repository
+				steps = append(steps,
+					struct {
+						path string
+						form url.Values
+					}{"/admin-center/basic", url.Values{"tenant": {tn.ID}, "internalSupportTool": {tn.InternalSupportTool}, "applicationId": {tn.ApplicationID}}},
+					struct {
+						path string
+						form url.Values
+					}{"/admin-center/repository", url.Values{"tenant": {tn.ID}, "id": {r.ID}, "endpoint": {r.Endpoint}, "authenticationType": {r.AuthenticationType},
+						"clientId": {r.ClientID}, "clientSecret": {r.ClientSecret}, "refreshTokenExpiry": {fmt.Sprint(r.RefreshTokenExpiry)},
+						"restUsername": {r.RestUsername}, "restUserPassword": {r.RestUserPassword}}})
+			}
+			steps = append(steps, struct {
+				path string
+				form url.Values
+			}{"/setup/complete", url.Values{}})
+			for _, st := range steps {
+				if status, body := postForm(t, c+st.path, st.form); status != 200 || strings.Contains(body, `class="err"`) {
+					t.Fatalf("POST %s %v: %d\n%s", st.path, st.form, status, body)
+				}
+			}
+			if _, body := get(t, c+"/setup?step=complete"); !strings.Contains(body, `<strong id="state">complete</strong>`) {
+				t.Errorf("after Next:\n%s", body)
+			}
+		})
+	}
+}
+
+// TestConsoleWithAnAdminToken: with a token the console wants it once as
+// ?token= (then a cookie), and its own calls — the fakes' control planes
+// and the sandbox's /__admin/troubleshooting — carry it.
+func TestConsoleWithAnAdminToken(t *testing.T) {
+	t.Parallel()
+	const token = "console-token-test"
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	ready := make(chan *world.World, 1)
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--world", "integrated-basic", "--admin-token", token, "--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0",
+			"--m365-listen", "127.0.0.1:0", "--proxy-listen", "", "--listen", "127.0.0.1:0"}, &out, &errOut, func(w *world.World) { ready <- w })
+	}()
+	var w *world.World
+	select {
+	case w = <-ready:
+	case code := <-done:
+		t.Fatalf("sandbox exited with %d: %s", code, errOut.String())
+	}
+	defer func() {
+		cancel()
+		<-done
+	}()
+	m := regexp.MustCompile(`Console: (http://127\.0\.0\.1:\d+)/\?token=`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no console line in:\n%s", out.String())
+	}
+	c := m[1]
+	if status, _ := get(t, c+"/troubleshooting"); status != http.StatusUnauthorized {
+		t.Errorf("without the token: %d, want 401", status)
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	resp, err := client.Get(c + "/troubleshooting?token=" + token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.Contains(string(b), `class="err"`) || !strings.Contains(string(b), `id="row-9"`) {
+		t.Fatalf("with the token: %d\n%s", resp.StatusCode, b)
+	}
+	resp, err = client.PostForm(c+"/troubleshooting", url.Values{"world": {"troubleshooting-10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(w.M365.Faults().List()) != 1 {
+		t.Errorf("induce with the token: %d, faults %+v", resp.StatusCode, w.M365.Faults().List())
+	}
+}
+
+// TestConsoleShowsEveryTroubleshootingRow: for every row of the guide's
+// table, on integrated-basic, the console's Induce button and then its
+// symptom button (or the steps the row needs first) show what the guide's
+// Problem column says.
+func TestConsoleShowsEveryTroubleshootingRow(t *testing.T) {
+	t.Parallel()
+	const (
+		setupSteps = "Please contact your ServiceNow admin and ask them to complete the setup steps for the app."
+		finalStep  = "Please contact your ServiceNow admin and ask them to complete the final set up step for the app."
+		appSupport = "Please contact app support."
+		nothing    = `id="nothing"`
+		search     = "teams meetings drop"
+	)
+	as := func(user, action string, kv ...string) url.Values {
+		v := url.Values{"as": {user}, "action": {action}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	link := as("beth.anglin", "link", "email", "admin@contoso.onmicrosoft.com")
+	contact := as("beth.anglin", "contact")
+	tests := []struct {
+		row   string
+		steps []url.Values // posted to /incident in order; the last shows the symptom
+		get   string       // or a page to open instead
+		want  string
+	}{
+		{row: "1", get: "/incident?as=abel.tuter", want: `id="no-tab"`},
+		{row: "2", steps: []url.Values{as("david.miller", "solutions")}, want: setupSteps},
+		{row: "3", steps: []url.Values{as("david.miller", "solutions")}, want: finalStep},
+		{row: "4", steps: []url.Values{as("david.miller", "solutions", "searchText", search)}, want: setupSteps},
+		{row: "5", steps: []url.Values{as("david.miller", "solutions", "searchText", search)}, want: finalStep},
+		{row: "6", steps: []url.Values{contact}, want: setupSteps},
+		{row: "7", steps: []url.Values{contact}, want: finalStep},
+		{row: "8", steps: []url.Values{contact}, want: "beth.anglin@contoso.com is not a valid Microsoft 365 admin account. You need Microsoft 365 admin privileges to open a service request. In the app, link the admin account."},
+		{row: "9", steps: []url.Values{as("david.miller", "solutions")}, want: nothing},
+		{row: "10", steps: []url.Values{as("david.miller", "solutions")}, want: appSupport},
+		{row: "11", steps: []url.Values{as("david.miller", "solutions", "searchText", search)}, want: nothing},
+		{row: "12", steps: []url.Values{as("david.miller", "solutions", "searchText", search)}, want: appSupport},
+		{row: "13", steps: []url.Values{link, contact}, want: "No message and no case: nothing happened."},
+		{row: "14", steps: []url.Values{as("david.miller", "solutions")}, want: "<li>None saved.</li>"},
+		{row: "15", steps: []url.Values{link, contact}, want: "<li>No cases.</li>"},
+		{row: "16", steps: []url.Values{link, contact, as("beth.anglin", "details", "case", "CASE", "detail", "Severity", "value", "B")},
+			want: "Unable to save ticket details. Please contact App Support."},
+		{row: "cross-scope", get: "/setup", want: "has been refused due to the table&#39;s cross-scope access policy"},
+	}
+	caseNumber := regexp.MustCompile(`<strong id="case">([^<]+)</strong>`)
+	for _, tc := range tests {
+		t.Run("row "+tc.row, func(t *testing.T) {
+			t.Parallel()
+			_, out := start(t, "integrated-basic")
+			c := consoleOf(t, out)
+			status, body := postForm(t, c+"/troubleshooting", url.Values{"world": {"troubleshooting-" + tc.row}})
+			if status != 200 || !strings.Contains(body, "Induced the cause of row "+tc.row) {
+				t.Fatalf("induce: %d\n%s", status, body)
+			}
+			if tc.row == "cross-scope" {
+				// Setup first asks to switch to the app's scope (the
+				// guide's step 1); the refusal comes after.
+				if status, body := postForm(t, c+"/setup/scope", url.Values{}); status >= 400 {
+					t.Fatalf("switch: %d\n%s", status, body)
+				}
+			}
+			if tc.get != "" {
+				status, body = get(t, c+tc.get)
+			}
+			number := ""
+			for _, form := range tc.steps {
+				if form.Get("case") == "CASE" {
+					form.Set("case", number)
+				}
+				status, body = postForm(t, c+"/incident", form)
+				if m := caseNumber.FindStringSubmatch(body); m != nil {
+					number = m[1]
+				}
+			}
+			if status != 200 || !strings.Contains(body, tc.want) {
+				t.Errorf("row %s: %d, no %q in\n%s", tc.row, status, tc.want, body)
+			}
+		})
 	}
 }

@@ -87,8 +87,9 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 }).ParseFS(templateFS, "templates/*.html"))
 
 type console struct {
-	opts   Options
-	client *http.Client
+	opts     Options
+	client   *http.Client
+	sessions sessions
 }
 
 // New returns the console's handler. Mount it at /.
@@ -185,15 +186,18 @@ func (c *console) selected(name string) ([]Party, error) {
 // call makes one request to a party and decodes a JSON answer into out
 // (when not nil). A status of 300 or more is an error carrying the
 // party's own message.
-func (c *console) call(method, u string, body any, out any, basic ...string) error {
+//
+// call sends the admin token, for the control planes; callUser signs in
+// as a ServiceNow user.
+func (c *console) call(method, u string, body any, out any) error {
 	return c.send(method, u, body, out, func(req *http.Request) {
-		if len(basic) == 2 {
-			req.SetBasicAuth(basic[0], basic[1])
-		} else if c.opts.AdminToken != "" {
+		if c.opts.AdminToken != "" {
 			req.Header.Set("Authorization", "Bearer "+c.opts.AdminToken)
 		}
 	})
 }
+
+func shellQuote(s string) string { return strings.ReplaceAll(s, "'", `'\''`) }
 
 // send is call with the request's authentication set by auth.
 func (c *console) send(method, u string, body any, out any, auth func(*http.Request)) error {
@@ -307,7 +311,7 @@ func (c *console) world(w http.ResponseWriter, r *http.Request) {
 		var res struct {
 			Result []map[string]string `json:"result"`
 		}
-		err := c.call("GET", d.Snow.URL+entitiesPath, nil, &res, admin.Name, admin.Password)
+		err := c.callUser(admin, "GET", d.Snow.URL+entitiesPath, nil, &res)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("OAuth entities: %w", err))
 		}

@@ -389,3 +389,25 @@ func TestSystemLogsWithTheGuidesFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsOpenAgainAfterAReset: the console works in UI sessions; a
+// reset forgets them on the instance, and the console signs in again
+// rather than showing the instance's 401.
+func TestSessionsOpenAgainAfterAReset(t *testing.T) {
+	t.Parallel()
+	_, srv := startConsole(t)
+	for i, step := range []string{"GET /logs", "POST /reset", "GET /logs"} {
+		method, path, _ := strings.Cut(step, " ")
+		var form url.Values
+		if method == "POST" {
+			form = url.Values{"party": {"all"}}
+		}
+		resp, body := do(t, method, srv.URL+path, form)
+		if resp.StatusCode >= 400 || strings.Contains(body, `class="err"`) {
+			t.Fatalf("step %d, %s: %d\n%s", i, step, resp.StatusCode, body)
+		}
+		if method == "GET" && !strings.Contains(body, "curl -s -b &#39;JSESSIONID=") {
+			t.Errorf("step %d: the curl does not carry the session:\n%s", i, body)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
 )
 
 // The incident form and its Microsoft 365 Support tab, as a chosen
@@ -33,6 +32,7 @@ type incidentData struct {
 	// Action is the action just taken, with its call and answer.
 	Action   string
 	Asked    bool
+	Nothing  bool // an answer with no message and no result
 	Curl     string
 	Messages []message
 	Query    string
@@ -136,7 +136,7 @@ func (c *console) incidentPage(w http.ResponseWriter, r *http.Request) {
 	// The form after the action, as the user would see it reopened.
 	form := &incidentForm{}
 	u := snow.URL + incidentsAPI + url.PathEscape(d.Number) + "/form?" + url.Values{"sysparm_view": {d.View}}.Encode()
-	if err := c.call("GET", u, nil, &resultOf[incidentForm]{form}, as.Name, as.Password); err != nil {
+	if err := c.callUser(as, "GET", u, nil, &resultOf[incidentForm]{form}); err != nil {
 		d.FormErr = err.Error()
 	} else {
 		d.Form = form
@@ -177,14 +177,11 @@ func (c *console) incidentAction(d *incidentData, snow Party, as User) error {
 		return &PartyError{Status: http.StatusBadRequest, Message: fmt.Sprintf("no action %q", d.Action)}
 	}
 	d.Asked = true
-	d.Curl = fmt.Sprintf("curl -s -u '%s:%s' -X %s '%s'", as.Name, as.Password, method, u)
-	if body != nil {
-		d.Curl += " -H 'Content-Type: application/json' -d '" + strings.ReplaceAll(mustJSON(body), "'", `'\''`) + "'"
-	}
+	defer func() { d.Curl = c.curlAs(as, method, u, body) }()
 	if d.Action == "link" || d.Action == "linked" {
 		var res resultOf[struct{ User, Email string }]
 		res.Result = &struct{ User, Email string }{}
-		err := c.call(method, u, body, &res, as.Name, as.Password)
+		err := c.callUser(as, method, u, body, &res)
 		if err == nil {
 			d.Linked = res.Result
 		}
@@ -199,9 +196,13 @@ func (c *console) incidentAction(d *incidentData, snow Party, as User) error {
 			Case      map[string]any                             `json:"case"`
 		} `json:"result"`
 	}
-	err := c.call(method, u, body, &res, as.Name, as.Password)
+	err := c.callUser(as, method, u, body, &res)
 	d.Messages, d.Query, d.Solutions = res.Result.Messages, res.Result.Query, res.Result.Solutions
 	d.Health, d.Case = res.Result.Incidents, res.Result.Case
+	// The guide's "nothing shows up" (rows 9, 11) and "nothing happened"
+	// (row 13): an answer with no message and no result.
+	d.Nothing = err == nil && len(d.Messages) == 0 &&
+		(d.Action == "solutions" && len(d.Solutions) == 0 || d.Action == "contact" && d.Case == nil)
 	if err == nil && d.Action == "contact" && d.Case != nil {
 		if n, ok := d.Case["caseNumber"].(string); ok {
 			d.CaseNumber = n

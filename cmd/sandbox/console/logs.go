@@ -36,11 +36,11 @@ func (c *console) logs(w http.ResponseWriter, r *http.Request) {
 		"sysparm_fields": {"sys_created_on,level,source,message,sys_created_by"},
 		"sysparm_limit":  {"100"},
 	}.Encode()
-	d.Curl = "curl -s -u '" + admin.Name + ":" + admin.Password + "' '" + u + "'"
 	var res struct {
 		Result []map[string]string `json:"result"`
 	}
-	err := c.call("GET", u, nil, &res, admin.Name, admin.Password)
+	err := c.callUser(admin, "GET", u, nil, &res)
+	d.Curl = c.curlAs(admin, "GET", u, nil)
 	d.Rows = res.Result
 	c.render(w, r, "logs", "System Logs", struct {
 		logsData
@@ -78,11 +78,11 @@ func (c *console) outbound(w http.ResponseWriter, r *http.Request) {
 		"sysparm_fields": {"sys_created_on,http_method,url,http_status,error_message,response_body,source_scope"},
 		"sysparm_limit":  {"100"},
 	}.Encode()
-	d.Curl = "curl -s -u '" + admin.Name + ":" + admin.Password + "' '" + u + "'"
 	var res struct {
 		Result []map[string]string `json:"result"`
 	}
-	err := c.call("GET", u, nil, &res, admin.Name, admin.Password)
+	err := c.callUser(admin, "GET", u, nil, &res)
+	d.Curl = c.curlAs(admin, "GET", u, nil)
 	d.Rows = res.Result
 	c.render(w, r, "outbound", "Outbound HTTP log", d, err)
 }

@@ -112,8 +112,8 @@ func (c *console) renderSetup(w http.ResponseWriter, r *http.Request, key string
 		return
 	}
 	d.Admin, d.SnowURL = admin, snow.URL
-	d.Curl = "curl -s -u '" + admin.Name + ":" + admin.Password + "' " + snow.URL + setupAPI + "/"
-	err = c.call("GET", snow.URL+setupAPI+"/", nil, &resultOf[setupView]{&d.View}, admin.Name, admin.Password)
+	err = c.callUser(admin, "GET", snow.URL+setupAPI+"/", nil, &resultOf[setupView]{&d.View})
+	d.Curl = c.curlAs(admin, "GET", snow.URL+setupAPI+"/", nil)
 	var pe *PartyError
 	if errors.As(err, &pe) && pe.Status == http.StatusForbidden && strings.Contains(pe.Message, "is the current application") {
 		d.NeedsScope, d.Refusal = true, pe.Message
@@ -144,7 +144,7 @@ func (c *console) renderSetup(w http.ResponseWriter, r *http.Request, key string
 	}
 	if step.Key == "complete" {
 		var v completion
-		if err := c.call("GET", snow.URL+setupAPI+"/complete", nil, &resultOf[completion]{&v}, admin.Name, admin.Password); err != nil {
+		if err := c.callUser(admin, "GET", snow.URL+setupAPI+"/complete", nil, &resultOf[completion]{&v}); err != nil {
 			errs = append(errs, err)
 		}
 		d.Complete = v.Values
@@ -205,7 +205,7 @@ func (c *console) setupPost(w http.ResponseWriter, r *http.Request) {
 	case "scope":
 		// The guide's step 1: the application picker, found by scope.
 		var picker appPicker
-		if err := c.call("GET", snow.URL+"/api/now/ui/concoursepicker/application", nil, &resultOf[appPicker]{&picker}, admin.Name, admin.Password); err != nil {
+		if err := c.callUser(admin, "GET", snow.URL+"/api/now/ui/concoursepicker/application", nil, &resultOf[appPicker]{&picker}); err != nil {
 			c.renderSetup(w, r, "", statusFor(err), err)
 			return
 		}
@@ -219,7 +219,7 @@ func (c *console) setupPost(w http.ResponseWriter, r *http.Request) {
 			c.renderSetup(w, r, "", http.StatusBadGateway, errors.New("the application picker lists no "+appScope))
 			return
 		}
-		if err := c.call("PUT", snow.URL+"/api/now/ui/concoursepicker/application", map[string]string{"app_id": id}, nil, admin.Name, admin.Password); err != nil {
+		if err := c.callUser(admin, "PUT", snow.URL+"/api/now/ui/concoursepicker/application", map[string]string{"app_id": id}, nil); err != nil {
 			c.renderSetup(w, r, "", statusFor(err), err)
 			return
 		}
@@ -257,7 +257,7 @@ func (c *console) setupPost(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no Setup step "+key, http.StatusNotFound)
 		return
 	}
-	if err := c.call(method, snow.URL+setupAPI+path, body, nil, admin.Name, admin.Password); err != nil {
+	if err := c.callUser(admin, method, snow.URL+setupAPI+path, body, nil); err != nil {
 		c.renderSetup(w, r, key, statusFor(err), err)
 		return
 	}
