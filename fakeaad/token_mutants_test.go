@@ -3,6 +3,7 @@ package fakeaad
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"testing"
 
@@ -82,4 +83,56 @@ func TestScopeWithEmptyResource(t *testing.T) {
 	env := newEnv(t, false)
 	checkSTSError(t, env.post(t, "/"+contosoID+"/oauth2/v2.0/token", ccV2(outboundID, "outbound-secret", "/.default")),
 		400, "invalid_resource", 500011, "The resource principal named /.default was not found in the tenant named Contoso.")
+}
+
+// TestV1AccessTokenAMRAfterMFA: amr lists how the user authenticated
+// (Microsoft identity platform, access token claims reference; values from
+// RFC 8176: "pwd" password, "mfa" multi-factor). When a tenant requires MFA,
+// an interactive sign-in is where the second factor happens, and the v1
+// access token issued for it, and for its refresh, says "mfa" as well as
+// "pwd"; a password grant says "pwd" only.
+func TestV1AccessTokenAMRAfterMFA(t *testing.T) {
+	env := newFlowEnv(t, false, func(f *Fixture) { f.Blocked = append(f.Blocked, Block{State: "mfaRequired", App: webID}) })
+	b := env.browser(t)
+	q := b.submit(b.get(env.ts.URL+"/"+contosoID+"/oauth2/authorize?"+url.Values{"client_id": {webID}, "redirect_uri": {webRedir},
+		"response_type": {"code"}, "resource": {wellknown.GraphResource}, "state": {"mfa"}}.Encode()),
+		signInFields("lynne@contoso.onmicrosoft.com", "lynne-pw")).redirectParams(t)
+	r := env.post(t, "/"+contosoID+"/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {webID}, "client_secret": {"web-secret"},
+		"code": {q.Get("code")}, "redirect_uri": {webRedir}})
+	if r.status != 200 {
+		t.Fatalf("code redemption: %d %s", r.status, r.raw)
+	}
+	if _, c := decodeJWT(t, r.body["access_token"].(string)); fmt.Sprint(c["amr"]) != "[pwd mfa]" || c["ver"] != "1.0" {
+		t.Errorf("v1 access token after MFA: ver %v amr %v, want 1.0 [pwd mfa]", c["ver"], c["amr"])
+	}
+	r2 := env.post(t, "/"+contosoID+"/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {webID}, "client_secret": {"web-secret"},
+		"refresh_token": {r.body["refresh_token"].(string)}})
+	if r2.status != 200 {
+		t.Fatalf("refresh: %d %s", r2.status, r2.raw)
+	}
+	if _, c := decodeJWT(t, r2.body["access_token"].(string)); fmt.Sprint(c["amr"]) != "[pwd mfa]" {
+		t.Errorf("v1 access token from the refresh: amr %v, want [pwd mfa]", c["amr"])
+	}
+}
+
+// TestV1ResponseScope: the v1 token response of a user grant names the
+// permissions granted in scope, the same as the token's scp (Azure AD v1.0
+// authorization code flow: "scope — impersonation permissions granted to
+// the client application"); an app-only v1 response has no scope at all
+// (reference/aad.md §1: numbers as strings, no scope).
+func TestV1ResponseScope(t *testing.T) {
+	env := newEnv(t, false)
+	v1 := "/" + contosoID + "/oauth2/token"
+	r := env.post(t, v1, ropc("admin@contoso.onmicrosoft.com", "admin-pw", wellknown.GraphResource))
+	if r.status != 200 {
+		t.Fatalf("password grant: %d %s", r.status, r.raw)
+	}
+	_, c := decodeJWT(t, r.body["access_token"].(string))
+	if s, _ := r.body["scope"].(string); s == "" || s != c["scp"] {
+		t.Errorf("v1 user response scope %q, token scp %v", r.body["scope"], c["scp"])
+	}
+	app := env.post(t, v1, cc(outboundID, "outbound-secret", connector))
+	if _, has := app.body["scope"]; app.status != 200 || has {
+		t.Errorf("v1 app-only response: %d %s", app.status, app.raw)
+	}
 }
