@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,7 +58,9 @@ func TestWalkthroughOverTLS(t *testing.T) {
 
 // runPrinted runs steps as the printed bash and curl commands, in a fresh
 // directory, with no CA bundle or proxy from the environment, and returns
-// their output. It skips, saying why, where bash or curl is missing.
+// their output. A step that says what its answer shows or no longer shows
+// is checked on curl's output. It skips, saying why, where bash or curl is
+// missing.
 func runPrinted(t *testing.T, steps []call) string {
 	t.Helper()
 	bash, errBash := exec.LookPath("bash")
@@ -67,8 +70,18 @@ func runPrinted(t *testing.T, steps []call) string {
 	}
 	var script strings.Builder
 	script.WriteString("set -euo pipefail\n")
-	for _, c := range steps {
-		script.WriteString(c.curl() + "\necho\n")
+	for i, c := range steps {
+		if (c.Shows == "" && c.Lacks == "") || c.Capture != "" || c.Token || c.Login {
+			script.WriteString(c.curl() + "\necho\n")
+			continue
+		}
+		script.WriteString("out=$(" + c.curl() + ")\necho \"$out\"\n")
+		if c.Shows != "" {
+			fmt.Fprintf(&script, "grep -qF -- %s <<<\"$out\" || { echo %s; exit 1; }\n", shellQuote(c.Shows), shellQuote(fmt.Sprintf("step %d does not show %q: %s", i+1, c.Shows, c.Note)))
+		}
+		if c.Lacks != "" {
+			fmt.Fprintf(&script, "! grep -qF -- %s <<<\"$out\" || { echo %s; exit 1; }\n", shellQuote(c.Lacks), shellQuote(fmt.Sprintf("step %d still shows %q: %s", i+1, c.Lacks, c.Note)))
+		}
 	}
 	cmd := exec.Command(bash, "-c", script.String())
 	cmd.Dir = t.TempDir()
