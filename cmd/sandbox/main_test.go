@@ -269,6 +269,16 @@ func TestWalkthroughs(t *testing.T) {
 			if !strings.Contains(out, tc.mode) {
 				t.Errorf("the walk-through does not show the %s inbound call", tc.mode)
 			}
+			// And as printed, bash and curl in a fresh directory, against
+			// a world of its own that nothing has walked yet.
+			w2, _ := start(t, tc.world)
+			steps2, err := walkthrough(w2, tc.world)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := runPrinted(t, steps2); !strings.Contains(got, tc.solution) {
+				t.Errorf("the printed commands did not lead to %q:\n%s", tc.solution, got)
+			}
 		})
 	}
 }
