@@ -67,25 +67,16 @@ func InduceAlone(f *fixture.File, a Alone) error {
 		return fmt.Errorf("world: InduceAlone needs one fake")
 	}
 	w.Client = &http.Client{Transport: &inProcess{handler: h, hosts: own, others: &hostmap.Transport{Map: others}}}
-	var mine []Inducement
-	var notes []string
 	for i := range f.Induce {
 		var in Inducement
 		if err := fixture.Section(&f.Induce[i], &in); err != nil {
-			return fmt.Errorf("world: induce[%d]: %w", i, err)
+			return fmt.Errorf("world: %s: %w", inducementAt(f.Induce, f.InduceFiles, i), err)
 		}
-		if in.Advance != "" || ownerOf(in, w.InstanceHost) == party {
-			mine = append(mine, in)
-			notes = append(notes, in.Note)
+		if in.Advance == "" && ownerOf(in, w.InstanceHost) != party {
+			continue
 		}
-	}
-	for i, in := range mine {
 		if err := w.induce(in); err != nil {
-			what := notes[i]
-			if what == "" {
-				what = "an inducement"
-			}
-			return fmt.Errorf("world: %s: %w", what, err)
+			return inducementError(f.Induce, f.InduceFiles, i, in, err)
 		}
 	}
 	return nil

@@ -238,7 +238,7 @@ func Start(opts Options) (*World, error) {
 			return nil, err
 		}
 	}
-	if err := w.Induce(f.Induce); err != nil {
+	if err := w.induceFrom(f.Induce, f.InduceFiles); err != nil {
 		w.Close()
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -77,5 +79,22 @@ func TestSingleBinaryRow15NewPassword(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code == http.StatusUnauthorized {
 		t.Errorf("the induced password does not sign in: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// An inducement that fails names its file, line and column, in the world
+// file that holds it rather than the merged chain (issue 16, point 6).
+func TestSingleBinaryInducementErrorNamesItsFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mine.yaml")
+	if err := os.WriteFile(file, []byte("description: mine\nextends: troubleshooting-9\ninduce:\n  - as: admin\n    update: {table: oauth_entity, where: name=nope, set: {client_secret: x}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := world.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = command.Build(&serve.Flags{}, f, hostmap.New(), slog.New(slog.DiscardHandler))
+	if want := file + ":4:5: no oauth_entity record where name=nope"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
 	}
 }

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -57,7 +63,9 @@ func TestWalkthroughOverTLS(t *testing.T) {
 
 // runPrinted runs steps as the printed bash and curl commands, in a fresh
 // directory, with no CA bundle or proxy from the environment, and returns
-// their output. It skips, saying why, where bash or curl is missing.
+// their output. A step that says what its answer shows or no longer shows
+// is checked on curl's output. It skips, saying why, where bash or curl is
+// missing.
 func runPrinted(t *testing.T, steps []call) string {
 	t.Helper()
 	bash, errBash := exec.LookPath("bash")
@@ -67,8 +75,18 @@ func runPrinted(t *testing.T, steps []call) string {
 	}
 	var script strings.Builder
 	script.WriteString("set -euo pipefail\n")
-	for _, c := range steps {
-		script.WriteString(c.curl() + "\necho\n")
+	for i, c := range steps {
+		if (c.Shows == "" && c.Lacks == "") || c.Capture != "" || c.Token || c.Login {
+			script.WriteString(c.curl() + "\necho\n")
+			continue
+		}
+		script.WriteString("out=$(" + c.curl() + ")\necho \"$out\"\n")
+		if c.Shows != "" {
+			fmt.Fprintf(&script, "grep -qF -- %s <<<\"$out\" || { echo %s; exit 1; }\n", shellQuote(c.Shows), shellQuote(fmt.Sprintf("step %d does not show %q: %s", i+1, c.Shows, c.Note)))
+		}
+		if c.Lacks != "" {
+			fmt.Fprintf(&script, "! grep -qF -- %s <<<\"$out\" || { echo %s; exit 1; }\n", shellQuote(c.Lacks), shellQuote(fmt.Sprintf("step %d still shows %q: %s", i+1, c.Lacks, c.Note)))
+		}
 	}
 	cmd := exec.Command(bash, "-c", script.String())
 	cmd.Dir = t.TempDir()
@@ -78,4 +96,34 @@ func runPrinted(t *testing.T, steps []call) string {
 		t.Fatalf("the printed commands: %v\n%s", err, got)
 	}
 	return string(got)
+}
+
+// With --tls the console is served over HTTPS and reads the fakes, which
+// serve HTTPS too, trusting the sandbox's CA: its pages show the live
+// world, not a certificate error.
+func TestConsoleOverTLS(t *testing.T) {
+	caDir := t.TempDir()
+	_, out := start(t, "integrated-basic", "--tls", "--ca-dir", caDir)
+	m := regexp.MustCompile(`\AConsole: (https://127\.0\.0\.1:\d+)/\n`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no https console line:\n%s", out)
+	}
+	pem, err := os.ReadFile(filepath.Join(caDir, localca.CertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	for _, page := range []string{"/", "/logs", "/incident", "/setup"} {
+		resp, err := c.Get(m[1] + page)
+		if err != nil {
+			t.Fatalf("%s: %v", page, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if i := strings.Index(string(b), "certificate"); resp.StatusCode != 200 || i >= 0 {
+			t.Errorf("GET %s over TLS: %d\n…%s…", page, resp.StatusCode, b[max(0, i-300):min(len(b), i+200)])
+		}
+	}
 }
