@@ -281,6 +281,7 @@ type worldData struct {
 	Apps         []App
 	Repositories []Repository
 	Entities     []map[string]string
+	OIDC         []map[string]string // OIDC provider configurations
 	Curl         map[string]string
 	Snow, AAD    Party
 	M365         Party
@@ -316,11 +317,20 @@ func (c *console) world(w http.ResponseWriter, r *http.Request) {
 			errs = append(errs, fmt.Errorf("OAuth entities: %w", err))
 		}
 		d.Entities = res.Result
+		var oidc struct {
+			Result []map[string]string `json:"result"`
+		}
+		if err := c.callUser(admin, "GET", d.Snow.URL+oidcPath, nil, &oidc); err != nil {
+			errs = append(errs, fmt.Errorf("OIDC provider configurations: %w", err))
+		}
+		d.OIDC = oidc.Result
 	}
 	c.render(w, r, "world", "The world at a glance", d, errs...)
 }
 
 const entitiesPath = "/api/now/table/oauth_entity?sysparm_fields=name,type,client_id,token_url&sysparm_query=ORDERBYname"
+
+const oidcPath = "/api/now/table/oidc_provider_configuration?sysparm_fields=name,oidc_url,user_claim,user_field&sysparm_query=ORDERBYname"
 
 // The request journal.
 
