@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/m365snow/m365snow/internal/localca"
 	"github.com/m365snow/m365snow/world"
 )
 
@@ -164,7 +169,7 @@ func TestConsoleWalksEveryPrerequisitesWorld(t *testing.T) {
 			t.Parallel()
 			w, out := start(t, name)
 			c := consoleOf(t, out)
-			o := withGuide(consoleOptions(w, ""), w, name)
+			o := withGuide(consoleOptions(w, ""), w, name, nil)
 			ch := o.Setup
 			if ch == nil {
 				t.Fatal("no Setup choices from the integrated-* counterpart")
@@ -354,5 +359,35 @@ func TestConsoleShowsEveryTroubleshootingRow(t *testing.T) {
 				t.Errorf("row %s: %d, no %q in\n%s", tc.row, status, tc.want, body)
 			}
 		})
+	}
+}
+
+// TestConsoleOverTLS: with --tls the console is https:// and reaches the
+// https:// parties and the sandbox's own address trusting the sandbox's CA.
+func TestConsoleOverTLS(t *testing.T) {
+	t.Parallel()
+	caDir := t.TempDir()
+	_, out := start(t, "integrated-basic", "--tls", "--ca-dir", caDir)
+	m := regexp.MustCompile(`Console: (https://127\.0\.0\.1:\d+)/`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no https console in:\n%s", out)
+	}
+	pem, err := os.ReadFile(filepath.Join(caDir, localca.CertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	for _, page := range []string{"/", "/troubleshooting", "/admin-center", "/logs"} {
+		resp, err := client.Get(m[1] + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || strings.Contains(string(b), `class="err"`) {
+			t.Errorf("GET %s over TLS: %d\n%s", page, resp.StatusCode, b)
+		}
 	}
 }

@@ -27,7 +27,7 @@ import (
 func serveOwn(listen, name string, f *fixture.File, w *world.World, adminToken string, withConsole bool, ca *localca.CA, log *slog.Logger) (stop func(), url string, err error) {
 	mux := http.NewServeMux()
 	if withConsole {
-		mux.Handle("/", console.New(withGuide(consoleOptions(w, adminToken), w, name)))
+		mux.Handle("/", console.New(withGuide(consoleOptions(w, adminToken), w, name, ca)))
 	}
 	mountTroubleshooting(mux, w)
 	mux.HandleFunc("GET /__admin/world", func(rw http.ResponseWriter, r *http.Request) {
