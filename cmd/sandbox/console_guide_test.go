@@ -113,6 +113,10 @@ func TestConsoleInducesTroubleshootingRows(t *testing.T) {
 	if status != 200 || !strings.Contains(body, "Induced the cause of row 9") {
 		t.Fatalf("induce row 9: %d\n%s", status, body)
 	}
+	// The row itself says so, beside its symptom button.
+	if i, j, k := strings.Index(body, `id="row-9"`), strings.Index(body, "Induced: now open the symptom."), strings.Index(body, `id="row-10"`); i < 0 || j < i || j > k {
+		t.Errorf("row 9 does not say it was induced (%d, %d, %d)", i, j, k)
+	}
 	// The guide's row 9: "nothing shows up".
 	if status, body := postForm(t, c+"/incident", solutions); status != 200 || !strings.Contains(body, `id="nothing"`) || strings.Contains(body, `class="err"`) {
 		t.Errorf("row 9's symptom: %d\n%s", status, body)

@@ -155,12 +155,17 @@ func (c *console) renderStatus(w http.ResponseWriter, r *http.Request, status in
 
 // done redirects back after an action, with what happened.
 // kv are more query parameters, name then value.
+// to may end in a #fragment, the part of the page the outcome concerns.
 func done(w http.ResponseWriter, r *http.Request, to, msg string, kv ...string) {
 	q := url.Values{"msg": {msg}}
 	for i := 0; i+1 < len(kv); i += 2 {
 		q.Set(kv[i], kv[i+1])
 	}
-	http.Redirect(w, r, to+"?"+q.Encode(), http.StatusSeeOther)
+	path, frag, _ := strings.Cut(to, "#")
+	if frag != "" {
+		frag = "#" + frag
+	}
+	http.Redirect(w, r, path+"?"+q.Encode()+frag, http.StatusSeeOther)
 }
 
 func (c *console) party(name string) (Party, bool) {

@@ -90,7 +90,10 @@ func (c *console) troubleshooting(w http.ResponseWriter, r *http.Request) {
 		row := strings.TrimPrefix(tr.World, "troubleshooting-")
 		rows = append(rows, rowView{troubleshootingRow: tr, Row: row, Guide: guideRows[row]})
 	}
-	c.render(w, r, "troubleshooting", "Troubleshooting", rows, err)
+	c.render(w, r, "troubleshooting", "Troubleshooting", struct {
+		Rows    []rowView
+		Induced string // the row just induced
+	}{rows, r.URL.Query().Get("row")}, err)
 }
 
 func (c *console) induce(w http.ResponseWriter, r *http.Request) {
@@ -104,5 +107,5 @@ func (c *console) induce(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	row := strings.TrimPrefix(name, "troubleshooting-")
-	done(w, r, "/troubleshooting", "Induced the cause of row "+row+" ("+name+"): open the symptom below")
+	done(w, r, "/troubleshooting#r"+row, "Induced the cause of row "+row+" ("+name+"): open the symptom below", "row", row)
 }
