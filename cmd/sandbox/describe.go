@@ -190,7 +190,14 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 	} else {
 		p("\nTry it (bash, from any directory; the session is kept in ./%s)\n", jar)
 		for i, c := range steps {
-			p("\n  # %d. %s\n  %s\n", i+1, c.Note, strings.ReplaceAll(c.curl(), "\n", "\n  "))
+			note := c.Note
+			if c.Shows != "" {
+				note += " — look for: " + c.Shows
+			}
+			if c.Lacks != "" {
+				note += " — no longer: " + c.Lacks
+			}
+			p("\n  # %d. %s\n  %s\n", i+1, note, strings.ReplaceAll(c.curl(), "\n", "\n  "))
 		}
 	}
 	p("\nControl plane of each fake: /__admin/state (GET to save the world as YAML, PUT to load one),\n")

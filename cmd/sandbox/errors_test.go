@@ -21,6 +21,19 @@ func TestStartupErrorsSayWhatToChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	free := []string{"--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0", "--proxy-listen", ""}
+	// A CA directory whose files are not a CA, and one that cannot be
+	// made (a regular file is in the way; root may write anywhere else).
+	badCA := t.TempDir()
+	for _, f := range []string{"ca.pem", "ca-key.pem"} {
+		if err := os.WriteFile(filepath.Join(badCA, f), []byte("not PEM\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blocked := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocked, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ports := []string{"--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0"}
 	cases := []struct {
 		name string
 		args []string
@@ -34,6 +47,12 @@ func TestStartupErrorsSayWhatToChange(t *testing.T) {
 			[]string{`no shipped world "integrated-ad" (did you mean "integrated-aad"?)`, "--list-worlds"}},
 		{"proxy port taken", []string{"--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0", "--proxy-listen", busy.Addr().String(), "--ca-dir", t.TempDir()},
 			[]string{"--proxy-listen"}},
+		{"own port taken", append([]string{"--listen", busy.Addr().String(), "--proxy-listen", ""}, ports...),
+			[]string{"the sandbox cannot listen on " + busy.Addr().String(), "--listen"}},
+		{"bad CA", append([]string{"--tls", "--ca-dir", badCA, "--listen", ""}, ports...),
+			[]string{"CA in " + badCA + ": ca.pem holds no PEM certificate", "delete the directory"}},
+		{"--tls without a writable CA directory", append([]string{"--tls", "--ca-dir", filepath.Join(blocked, "ca"), "--proxy-listen", "", "--listen", ""}, ports...),
+			[]string{"--tls needs a CA file", "--ca-dir " + filepath.Join(blocked, "ca")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -83,7 +83,8 @@ func execute(t *testing.T, steps []call) []map[string]any {
 			js, _ := json.Marshal(c.JSON)
 			body, ct = bytes.NewReader(js), "application/json"
 		}
-		req, err := http.NewRequest(c.Method, c.URL, body)
+		target := shellVar.ReplaceAllStringFunc(c.URL, func(v string) string { return vars[v[1:]] })
+		req, err := http.NewRequest(c.Method, target, body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,6 +100,9 @@ func execute(t *testing.T, steps []call) []map[string]any {
 		if c.Bearer != "" {
 			req.Header.Set("Authorization", "Bearer "+vars[c.Bearer])
 		}
+		if user, password, ok := strings.Cut(c.Basic, ":"); ok {
+			req.SetBasicAuth(user, password)
+		}
 		res, err := client.Do(req)
 		if err != nil {
 			t.Fatalf("step %d (%s): %v", i+1, c.Note, err)
@@ -107,6 +111,12 @@ func execute(t *testing.T, steps []call) []map[string]any {
 		res.Body.Close()
 		if res.StatusCode != c.Want {
 			t.Fatalf("step %d (%s): want %d, got %d %s", i+1, c.Note, c.Want, res.StatusCode, b)
+		}
+		if c.Shows != "" && !strings.Contains(string(b), c.Shows) {
+			t.Errorf("step %d (%s): the answer does not show %q: %s", i+1, c.Note, c.Shows, b)
+		}
+		if c.Lacks != "" && strings.Contains(string(b), c.Lacks) {
+			t.Errorf("step %d (%s): the answer still shows %q: %s", i+1, c.Note, c.Lacks, b)
 		}
 		var js map[string]any
 		_ = json.Unmarshal(b, &js)
@@ -132,6 +142,9 @@ func execute(t *testing.T, steps []call) []map[string]any {
 				if c.Bearer != "" {
 					lr.Header.Set("Authorization", "Bearer "+vars[c.Bearer])
 				}
+				if user, password, ok := strings.Cut(c.Basic, ":"); ok {
+					lr.SetBasicAuth(user, password)
+				}
 				got, err := client.Do(lr)
 				if err != nil {
 					t.Errorf("step %d (%s): link %s: %v", i+1, c.Note, link, err)
@@ -151,10 +164,12 @@ func execute(t *testing.T, steps []call) []map[string]any {
 			vars["G_CK"] = string(m[1])
 		}
 		if c.Capture != "" {
-			tok, _ := js["access_token"].(string)
-			if tok == "" {
-				t.Fatalf("step %d: no access_token in %s", i+1, b)
+			// As the printed sed does: the member's last string value.
+			all := regexp.MustCompile(`"`+c.field()+`":"([^"]+)"`).FindAllSubmatch(b, -1)
+			if all == nil {
+				t.Fatalf("step %d: no %s in %s", i+1, c.field(), b)
 			}
+			tok := string(all[len(all)-1][1])
 			vars[c.Capture] = tok
 		}
 	}
@@ -368,28 +383,81 @@ func TestPrintsTheConnectorsOwnAppRegistration(t *testing.T) {
 	}
 }
 
-// A troubleshooting world's walk-through shows the symptom and the
-// diagnostic the guide names, and runs green as printed. Row 9 (a wrong
-// outbound Client Secret): after the tab's call, the outbound HTTP log
-// holds Azure AD's 401 with AADSTS7000215, the guide's "the logs show a
-// 401 error".
-func TestTroubleshootingWalkthroughShowsSymptomAndDiagnostic(t *testing.T) {
-	w, out := start(t, "troubleshooting-9")
-	steps, err := walkthrough(w, "troubleshooting-9")
+// Every troubleshooting world's walk-through runs as printed: the symptom
+// the guide's row names, its diagnostic, the fix as calls, and the symptom
+// call again, which no longer shows it (execute checks each step's Shows
+// and Lacks). Row 9 (a wrong outbound Client Secret): the outbound HTTP
+// log holds Azure AD's 401 with AADSTS7000215, the guide's "the logs show
+// a 401 error".
+func TestTroubleshootingWalkthroughs(t *testing.T) {
+	names, err := fixture.Names(fixtures.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range steps {
-		if strings.HasSuffix(c.URL, "/setup/") || c.Capture != "" {
-			t.Errorf("a generic step the induced cause would break is printed: %q", c.Note)
+	n := 0
+	for _, name := range names {
+		if !strings.HasPrefix(name, "troubleshooting-") {
+			continue
 		}
-		if !strings.Contains(out, c.curl()[:40]) {
-			t.Errorf("the output does not print step %q", c.Note)
-		}
+		n++
+		t.Run(name, func(t *testing.T) {
+			w, out := start(t, name)
+			steps, err := walkthrough(w, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			symptom, fix, after := false, false, false
+			for _, c := range steps {
+				if strings.HasSuffix(c.URL, "/setup/") && !strings.HasSuffix(name, "cross-scope") || c.Capture == "OUT_TOKEN" {
+					t.Errorf("a generic step the induced cause would break is printed: %q", c.Note)
+				}
+				if !strings.Contains(out, c.curl()[:40]) {
+					t.Errorf("the output does not print step %q", c.Note)
+				}
+				symptom = symptom || strings.HasPrefix(c.Note, "The symptom") && (c.Shows != "" || c.Lacks != "")
+				fix = fix || strings.HasPrefix(c.Note, "Fix")
+				after = after || strings.HasPrefix(c.Note, "After the fix") && (c.Shows != "" || c.Lacks != "")
+			}
+			if !symptom || !fix || !after {
+				t.Errorf("want the symptom (%v), a fix (%v) and the symptom gone after it (%v)", symptom, fix, after)
+			}
+			answers := execute(t, steps)
+			if name == "troubleshooting-9" {
+				for i, c := range steps {
+					if strings.Contains(c.URL, "sys_outbound_http_log") {
+						got, _ := json.Marshal(answers[i])
+						if !strings.Contains(string(got), `"http_status":"401"`) {
+							t.Errorf("the outbound HTTP log step does not show Azure AD's 401: %s", got)
+						}
+					}
+				}
+			}
+		})
 	}
-	answers := execute(t, steps)
-	last, _ := json.Marshal(answers[len(answers)-1])
-	if !strings.Contains(string(last), `"http_status":"401"`) || !strings.Contains(string(last), "AADSTS7000215") {
-		t.Errorf("the outbound HTTP log step does not show Azure AD's 401: %s", last)
+	if n < 17 {
+		t.Errorf("%d troubleshooting worlds; the guide has 16 rows and the cross-scope note", n)
+	}
+}
+
+// The printed commands of troubleshooting worlds that sign end users in
+// (-u) and carry a case number from one call to the next ($CASE) run as
+// bash prints them: the symptom shows once, before the fix.
+func TestTroubleshootingWalkthroughsAsPrinted(t *testing.T) {
+	for _, tc := range []struct{ world, symptom string }{
+		{"troubleshooting-16", msgTicket},
+		{"troubleshooting-10", msgAppSupport},
+		{"troubleshooting-8", msgNotAdmin},
+	} {
+		t.Run(tc.world, func(t *testing.T) {
+			w, _ := start(t, tc.world)
+			steps, err := walkthrough(w, tc.world)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := runPrinted(t, steps)
+			if n := strings.Count(out, tc.symptom); n != 1 {
+				t.Errorf("want the symptom %q once (before the fix), got %d times:\n%s", tc.symptom, n, out)
+			}
+		})
 	}
 }

@@ -489,6 +489,7 @@ func (i *Instance) routes() *mux.Router {
 	for _, prefix := range []string{"/api/now/attachment", "/api/now/v1/attachment"} {
 		r.HandleFunc(prefix, i.authenticated(i.attachmentList)).Methods(http.MethodGet)
 		r.HandleFunc(prefix+"/file", i.authenticated(i.attachmentUpload)).Methods(http.MethodPost)
+		r.HandleFunc(prefix+"/upload", i.authenticated(i.attachmentMultipart)).Methods(http.MethodPost)
 		r.HandleFunc(prefix+"/{sys_id}", i.authenticated(i.attachmentRecord)).Methods(http.MethodGet, http.MethodDelete)
 		r.HandleFunc(prefix+"/{sys_id}/file", i.authenticated(i.attachmentFile)).Methods(http.MethodGet)
 	}

@@ -56,10 +56,19 @@ func (i *Instance) userDatesLocked(c *Caller) userDates {
 		}
 		return def
 	}
-	validZone := func(z string) bool { _, err := time.LoadLocation(z); return err == nil }
+	loc := time.UTC
+	validZone := func(z string) bool {
+		l, err := time.LoadLocation(z)
+		if err == nil {
+			loc = l
+		}
+		return err == nil
+	}
 	validFormat := func(f string) bool { _, ok := javaLayout(f); return ok }
 	zone := pick("time_zone", PropDefaultTZ, defaultSystemZoneID, validZone)
-	loc, _ := time.LoadLocation(zone)
+	if zone == defaultSystemZoneID {
+		loc = time.UTC
+	}
 	dateLayout, _ := javaLayout(pick("date_format", PropDateFormat, defaultDateFormat, validFormat))
 	timeLayout, _ := javaLayout(pick("time_format", PropTimeFormat, defaultTimeFormat, validFormat))
 	layout := dateLayout + " " + timeLayout

@@ -1,7 +1,9 @@
 package platform
 
 import (
+	"net/url"
 	"testing"
+	"time"
 )
 
 // TestDateTimesInTheUsersZoneAndFormat: display values of date-times
@@ -100,6 +102,46 @@ func TestJavaLayout(t *testing.T) {
 		got, ok := javaLayout(c.java)
 		if got != c.goLayout || ok != (c.goLayout != "") {
 			t.Errorf("javaLayout(%q) = %q, %v; want %q", c.java, got, ok, c.goLayout)
+		}
+	}
+}
+
+// TestQueryDayBoundariesInTheUsersZone: javascript: day boundaries and ON
+// Today are the caller's day, in their time zone; the bound values stay
+// UTC, as stored values are.
+func TestQueryDayBoundariesInTheUsersZone(t *testing.T) {
+	e := newEnv(t)
+	// Now is 18:30 UTC; one incident was opened at 06:30 UTC that day:
+	// today in UTC, yesterday in Los Angeles (UTC-7/-8, where it is 10:30
+	// or 11:30 now and 22:30 or 23:30 then) and in Tokyo (UTC+9, where it
+	// is 03:30 tomorrow now).
+	now := e.clock.Now().UTC()
+	day := time.Date(now.Year(), now.Month(), now.Day(), 6, 30, 0, 0, time.UTC)
+	e.clock.Advance(day.Add(12 * time.Hour).Sub(now)) // 18:30 UTC the same day
+	if _, err := e.inst.Insert("incident", map[string]string{"short_description": "early", "opened_at": day.Format(TimeFormat)}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		zone, query string
+		want        int
+	}{
+		{"", "short_description=early^opened_at>=javascript:gs.beginningOfToday()", 1},
+		{"America/Los_Angeles", "short_description=early^opened_at>=javascript:gs.beginningOfToday()", 0},
+		{"America/Los_Angeles", "short_description=early^opened_atONToday@javascript:gs.beginningOfToday()@javascript:gs.endOfToday()", 0},
+		{"America/Los_Angeles", "short_description=early^opened_atONYesterday@javascript:gs.beginningOfYesterday()@javascript:gs.endOfYesterday()", 1},
+		// 18:30 UTC is already tomorrow in Tokyo: 06:30 UTC was yesterday there.
+		{"Asia/Tokyo", "short_description=early^opened_at>=javascript:gs.beginningOfToday()", 0},
+		{"Asia/Tokyo", "short_description=early^opened_atONYesterday@javascript:gs.beginningOfYesterday()@javascript:gs.endOfYesterday()", 1},
+		{"UTC", "short_description=early^opened_at>=javascript:gs.daysAgoStart(0)", 1},
+		{"America/Los_Angeles", "short_description=early^opened_at>=javascript:gs.daysAgoStart(0)", 0},
+	}
+	for _, c := range cases {
+		if _, err := e.inst.Update("sys_user", e.ids["beth.anglin"], map[string]string{"time_zone": c.zone}); err != nil {
+			t.Fatal(err)
+		}
+		r := e.call(t, "GET", "/api/now/table/incident?sysparm_fields=number&sysparm_query="+url.QueryEscape(c.query), "beth.anglin", "")
+		if got := len(r.result()); r.status != 200 || got != c.want {
+			t.Errorf("%s as a user in %q: %d rows (%d), want %d", c.query, c.zone, got, r.status, c.want)
 		}
 	}
 }

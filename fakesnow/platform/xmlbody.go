@@ -20,8 +20,11 @@ import (
 // …</entry></request>. Clients run against real instances read a single
 // record at response.result.<field> and a list as repeated
 // response.result elements (response.result[0].sys_id) — public
-// RestAssured tests, docs/fidelity.md. The fake renders its JSON answer
-// in that shape, so XML and JSON always say the same thing.
+// RestAssured tests, docs/fidelity.md; the Batch API reference's example
+// item answers <?xml version="1.0" encoding="UTF-8"?><response><result>
+// <user_name/></result></response> with Content-Type "application/xml;
+// charset=UTF-8". The fake renders its JSON answer in that shape, so XML
+// and JSON always say the same thing.
 
 // xmlBodies lets a Table API handler take XML bodies and answer in XML
 // when the client asks for it.
@@ -119,7 +122,7 @@ func (x *xmlResponse) flush() {
 				out = converted
 			}
 		}
-		h.Set("Content-Type", "application/xml;charset=UTF-8")
+		h.Set("Content-Type", "application/xml; charset=UTF-8") // as in the Batch API reference's example
 		if h.Get("Content-Length") != "" {
 			h.Set("Content-Length", strconv.Itoa(len(out)))
 		}

@@ -28,7 +28,7 @@ func TestXMLBodies(t *testing.T) {
 		wantType                                      string // Content-Type prefix
 		want                                          string // exact body, or prefix when it ends in …
 	}{
-		{"one record", "GET", "/api/now/table/incident/" + inc + "?sysparm_fields=number,caller_id,active", "beth.anglin", "application/xml", "", "", 200, "application/xml;charset=UTF-8",
+		{"one record", "GET", "/api/now/table/incident/" + inc + "?sysparm_fields=number,caller_id,active", "beth.anglin", "application/xml", "", "", 200, "application/xml; charset=UTF-8",
 			decl + `<response><result><number>INC0010001</number><caller_id><link>` + userLink + `</link><value>` + abel + `</value></caller_id><active>true</active></result></response>`},
 		{"a list repeats result", "GET", "/api/now/table/incident?sysparm_fields=number&sysparm_limit=2", "beth.anglin", "application/xml", "", "", 200, "application/xml",
 			decl + `<response><result><number>INC0010001</number></result><result><number>INC0010002</number></result></response>`},
