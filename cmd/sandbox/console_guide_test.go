@@ -395,3 +395,16 @@ func TestConsoleOverTLS(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleInduceOnAWorldWithoutTheCause: a row whose cause needs records
+// the running world lacks is refused on the page, with the sandbox's reason.
+func TestConsoleInduceOnAWorldWithoutTheCause(t *testing.T) {
+	t.Parallel()
+	_, out := start(t, "prerequisites-basic")
+	c := consoleOf(t, out)
+	status, body := postForm(t, c+"/troubleshooting", url.Values{"world": {"troubleshooting-2"}})
+	if status != http.StatusBadRequest || !strings.Contains(body, `<p class="err" role="alert">inducing troubleshooting-2`) ||
+		!strings.Contains(body, "no x_mioms_m365_assis_setting record where admin_emailISNOTEMPTY") || !strings.Contains(body, `id="row-2"`) {
+		t.Errorf("row 2 on prerequisites-basic: %d\n%s", status, body)
+	}
+}
