@@ -1,10 +1,14 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/m365snow/m365snow/cmd/sandbox/console"
+	"github.com/m365snow/m365snow/internal/localca"
 	"github.com/m365snow/m365snow/world"
 )
 
@@ -13,7 +17,13 @@ import (
 // world the choices its integrated-* counterpart made, the ones setupWalk
 // prints as commands (Setup's steps, the admin center's Basic information
 // and repository).
-func withGuide(o console.Options, w *world.World, name string) console.Options {
+//
+// With ca (--tls), the console's client trusts the sandbox's CA: every
+// party, and the sandbox's own address, are then https://.
+func withGuide(o console.Options, w *world.World, name string, ca *localca.CA) console.Options {
+	if ca != nil {
+		o.Client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12}}}
+	}
 	if w.M365 != nil {
 		// The admin portal knows the directory's tenants.
 		for _, t := range w.AADFixture.Tenants {

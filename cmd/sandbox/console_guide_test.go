@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/m365snow/m365snow/internal/localca"
 	"github.com/m365snow/m365snow/world"
 )
 
@@ -108,6 +113,10 @@ func TestConsoleInducesTroubleshootingRows(t *testing.T) {
 	if status != 200 || !strings.Contains(body, "Induced the cause of row 9") {
 		t.Fatalf("induce row 9: %d\n%s", status, body)
 	}
+	// The row itself says so, beside its symptom button.
+	if i, j, k := strings.Index(body, `id="row-9"`), strings.Index(body, "Induced: now open the symptom."), strings.Index(body, `id="row-10"`); i < 0 || j < i || j > k {
+		t.Errorf("row 9 does not say it was induced (%d, %d, %d)", i, j, k)
+	}
 	// The guide's row 9: "nothing shows up".
 	if status, body := postForm(t, c+"/incident", solutions); status != 200 || !strings.Contains(body, `id="nothing"`) || strings.Contains(body, `class="err"`) {
 		t.Errorf("row 9's symptom: %d\n%s", status, body)
@@ -164,7 +173,7 @@ func TestConsoleWalksEveryPrerequisitesWorld(t *testing.T) {
 			t.Parallel()
 			w, out := start(t, name)
 			c := consoleOf(t, out)
-			o := withGuide(consoleOptions(w, ""), w, name)
+			o := withGuide(consoleOptions(w, ""), w, name, nil)
 			ch := o.Setup
 			if ch == nil {
 				t.Fatal("no Setup choices from the integrated-* counterpart")
@@ -354,5 +363,48 @@ func TestConsoleShowsEveryTroubleshootingRow(t *testing.T) {
 				t.Errorf("row %s: %d, no %q in\n%s", tc.row, status, tc.want, body)
 			}
 		})
+	}
+}
+
+// TestConsoleOverTLS: with --tls the console is https:// and reaches the
+// https:// parties and the sandbox's own address trusting the sandbox's CA.
+func TestConsoleOverTLS(t *testing.T) {
+	t.Parallel()
+	caDir := t.TempDir()
+	_, out := start(t, "integrated-basic", "--tls", "--ca-dir", caDir)
+	m := regexp.MustCompile(`Console: (https://127\.0\.0\.1:\d+)/`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no https console in:\n%s", out)
+	}
+	pem, err := os.ReadFile(filepath.Join(caDir, localca.CertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	for _, page := range []string{"/", "/troubleshooting", "/admin-center", "/logs"} {
+		resp, err := client.Get(m[1] + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || strings.Contains(string(b), `class="err"`) {
+			t.Errorf("GET %s over TLS: %d\n%s", page, resp.StatusCode, b)
+		}
+	}
+}
+
+// TestConsoleInduceOnAWorldWithoutTheCause: a row whose cause needs records
+// the running world lacks is refused on the page, with the sandbox's reason.
+func TestConsoleInduceOnAWorldWithoutTheCause(t *testing.T) {
+	t.Parallel()
+	_, out := start(t, "prerequisites-basic")
+	c := consoleOf(t, out)
+	status, body := postForm(t, c+"/troubleshooting", url.Values{"world": {"troubleshooting-2"}})
+	if status != http.StatusBadRequest || !strings.Contains(body, `<p class="err" role="alert">inducing troubleshooting-2`) ||
+		!strings.Contains(body, "no x_mioms_m365_assis_setting record where admin_emailISNOTEMPTY") || !strings.Contains(body, `id="row-2"`) {
+		t.Errorf("row 2 on prerequisites-basic: %d\n%s", status, body)
 	}
 }

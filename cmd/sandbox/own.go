@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/m365snow/m365snow/cmd/sandbox/console"
 	"github.com/m365snow/m365snow/fakem365"
@@ -28,13 +27,7 @@ import (
 func serveOwn(listen, name string, f *fixture.File, w *world.World, adminToken string, withConsole bool, ca *localca.CA, log *slog.Logger) (stop func(), url string, err error) {
 	mux := http.NewServeMux()
 	if withConsole {
-		opts := withGuide(consoleOptions(w, adminToken), w, name)
-		if ca != nil {
-			// --tls: the fakes serve certificates from the sandbox's CA.
-			opts.Client = &http.Client{Timeout: 10 * time.Second,
-				Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12}}}
-		}
-		mux.Handle("/", console.New(opts))
+		mux.Handle("/", console.New(withGuide(consoleOptions(w, adminToken), w, name, ca)))
 	}
 	mountTroubleshooting(mux, w)
 	mux.HandleFunc("GET /__admin/world", func(rw http.ResponseWriter, r *http.Request) {

@@ -155,12 +155,17 @@ func (c *console) renderStatus(w http.ResponseWriter, r *http.Request, status in
 
 // done redirects back after an action, with what happened.
 // kv are more query parameters, name then value.
+// to may end in a #fragment, the part of the page the outcome concerns.
 func done(w http.ResponseWriter, r *http.Request, to, msg string, kv ...string) {
 	q := url.Values{"msg": {msg}}
 	for i := 0; i+1 < len(kv); i += 2 {
 		q.Set(kv[i], kv[i+1])
 	}
-	http.Redirect(w, r, to+"?"+q.Encode(), http.StatusSeeOther)
+	path, frag, _ := strings.Cut(to, "#")
+	if frag != "" {
+		frag = "#" + frag
+	}
+	http.Redirect(w, r, path+"?"+q.Encode()+frag, http.StatusSeeOther)
 }
 
 func (c *console) party(name string) (Party, bool) {
@@ -281,6 +286,7 @@ type worldData struct {
 	Apps         []App
 	Repositories []Repository
 	Entities     []map[string]string
+	OIDC         []map[string]string // OIDC provider configurations
 	Curl         map[string]string
 	Snow, AAD    Party
 	M365         Party
@@ -316,11 +322,20 @@ func (c *console) world(w http.ResponseWriter, r *http.Request) {
 			errs = append(errs, fmt.Errorf("OAuth entities: %w", err))
 		}
 		d.Entities = res.Result
+		var oidc struct {
+			Result []map[string]string `json:"result"`
+		}
+		if err := c.callUser(admin, "GET", d.Snow.URL+oidcPath, nil, &oidc); err != nil {
+			errs = append(errs, fmt.Errorf("OIDC provider configurations: %w", err))
+		}
+		d.OIDC = oidc.Result
 	}
 	c.render(w, r, "world", "The world at a glance", d, errs...)
 }
 
 const entitiesPath = "/api/now/table/oauth_entity?sysparm_fields=name,type,client_id,token_url&sysparm_query=ORDERBYname"
+
+const oidcPath = "/api/now/table/oidc_provider_configuration?sysparm_fields=name,oidc_url,user_claim,user_field&sysparm_query=ORDERBYname"
 
 // The request journal.
 

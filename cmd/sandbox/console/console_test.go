@@ -411,3 +411,23 @@ func TestSessionsOpenAgainAfterAReset(t *testing.T) {
 		}
 	}
 }
+
+// TestWorldPageShowsOIDCProviderConfigurations: the AAD mode's OIDC
+// provider configuration, read live through the Table API.
+func TestWorldPageShowsOIDCProviderConfigurations(t *testing.T) {
+	t.Parallel()
+	w, srv := startWorld(t, "prerequisites-aad", nil)
+	cfgs, err := w.Snow.Instance().Query("oidc_provider_configuration", "ORDERBYname")
+	if err != nil || len(cfgs) == 0 {
+		t.Fatalf("prerequisites-aad has no OIDC provider configuration (%v)", err)
+	}
+	resp, body := do(t, "GET", srv.URL+"/", nil)
+	if resp.StatusCode != 200 || strings.Contains(body, `class="err"`) {
+		t.Fatalf("GET /: %d\n%s", resp.StatusCode, body)
+	}
+	for _, c := range cfgs {
+		if !strings.Contains(body, "<td>"+c["name"]+"</td><td><code>"+c["oidc_url"]+"</code></td><td>"+c["user_claim"]+"</td>") {
+			t.Errorf("configuration %q not shown:\n%s", c["name"], body)
+		}
+	}
+}

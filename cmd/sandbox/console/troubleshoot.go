@@ -81,6 +81,12 @@ func sandboxURL(r *http.Request) string {
 }
 
 func (c *console) troubleshooting(w http.ResponseWriter, r *http.Request) {
+	c.renderTroubleshooting(w, r, http.StatusOK, nil)
+}
+
+// renderTroubleshooting shows the rows; failed is an inducement that did
+// not apply (a row whose cause needs records this world lacks).
+func (c *console) renderTroubleshooting(w http.ResponseWriter, r *http.Request, status int, failed error) {
 	var res struct {
 		Rows []troubleshootingRow `json:"rows"`
 	}
@@ -90,7 +96,10 @@ func (c *console) troubleshooting(w http.ResponseWriter, r *http.Request) {
 		row := strings.TrimPrefix(tr.World, "troubleshooting-")
 		rows = append(rows, rowView{troubleshootingRow: tr, Row: row, Guide: guideRows[row]})
 	}
-	c.render(w, r, "troubleshooting", "Troubleshooting", rows, err)
+	c.renderStatus(w, r, status, "troubleshooting", "Troubleshooting", struct {
+		Rows    []rowView
+		Induced string // the row just induced
+	}{rows, r.URL.Query().Get("row")}, failed, err)
 }
 
 func (c *console) induce(w http.ResponseWriter, r *http.Request) {
@@ -100,9 +109,9 @@ func (c *console) induce(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := c.call("POST", sandboxURL(r)+"/__admin/troubleshooting/"+url.PathEscape(name), nil, nil); err != nil {
-		http.Error(w, err.Error(), statusFor(err))
+		c.renderTroubleshooting(w, r, statusFor(err), fmt.Errorf("inducing %s: %w", name, err))
 		return
 	}
 	row := strings.TrimPrefix(name, "troubleshooting-")
-	done(w, r, "/troubleshooting", "Induced the cause of row "+row+" ("+name+"): open the symptom below")
+	done(w, r, "/troubleshooting#r"+row, "Induced the cause of row "+row+" ("+name+"): open the symptom below", "row", row)
 }
