@@ -383,14 +383,14 @@ func TestConsoleOverTLS(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	for _, page := range []string{"/", "/troubleshooting", "/admin-center", "/logs"} {
+	for _, page := range []string{"/", "/troubleshooting", "/admin-center", "/logs", "/incident", "/setup"} {
 		resp, err := client.Get(m[1] + page)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || strings.Contains(string(b), `class="err"`) {
+		if resp.StatusCode != 200 || strings.Contains(string(b), `class="err"`) || strings.Contains(string(b), "certificate") {
 			t.Errorf("GET %s over TLS: %d\n%s", page, resp.StatusCode, b)
 		}
 	}

@@ -1,16 +1,11 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -96,34 +91,4 @@ func runPrinted(t *testing.T, steps []call) string {
 		t.Fatalf("the printed commands: %v\n%s", err, got)
 	}
 	return string(got)
-}
-
-// With --tls the console is served over HTTPS and reads the fakes, which
-// serve HTTPS too, trusting the sandbox's CA: its pages show the live
-// world, not a certificate error.
-func TestConsoleOverTLS(t *testing.T) {
-	caDir := t.TempDir()
-	_, out := start(t, "integrated-basic", "--tls", "--ca-dir", caDir)
-	m := regexp.MustCompile(`\AConsole: (https://127\.0\.0\.1:\d+)/\n`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no https console line:\n%s", out)
-	}
-	pem, err := os.ReadFile(filepath.Join(caDir, localca.CertFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	for _, page := range []string{"/", "/logs", "/incident", "/setup"} {
-		resp, err := c.Get(m[1] + page)
-		if err != nil {
-			t.Fatalf("%s: %v", page, err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if i := strings.Index(string(b), "certificate"); resp.StatusCode != 200 || i >= 0 {
-			t.Errorf("GET %s over TLS: %d\n…%s…", page, resp.StatusCode, b[max(0, i-300):min(len(b), i+200)])
-		}
-	}
 }

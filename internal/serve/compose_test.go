@@ -45,8 +45,8 @@ func TestComposeIsLoopbackAndTokenGuarded(t *testing.T) {
 	// and start after that one.
 	var compose struct {
 		Services map[string]struct {
-			Build     any      `yaml:"build"`
-			Image     string   `yaml:"image"`
+			Build     any       `yaml:"build"`
+			Image     string    `yaml:"image"`
 			DependsOn yaml.Node `yaml:"depends_on"` // a list, or a map with conditions
 		} `yaml:"services"`
 	}
