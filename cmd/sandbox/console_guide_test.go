@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -406,5 +407,40 @@ func TestConsoleInduceOnAWorldWithoutTheCause(t *testing.T) {
 	if status != http.StatusBadRequest || !strings.Contains(body, `<p class="err" role="alert">inducing troubleshooting-2`) ||
 		!strings.Contains(body, "no x_mioms_m365_assis_setting record where admin_emailISNOTEMPTY") || !strings.Contains(body, `id="row-2"`) {
 		t.Errorf("row 2 on prerequisites-basic: %d\n%s", status, body)
+	}
+}
+
+// TestWorldPageCurlsWork runs the World page's Table API commands as a
+// person would paste them, in the world that refuses Basic
+// (prerequisites-insights-only: m365snow.inbound.basic_auth.allowed=false),
+// where the -u commands the page used to print answered 401.
+func TestWorldPageCurlsWork(t *testing.T) {
+	t.Parallel()
+	_, out := start(t, "prerequisites-insights-only")
+	status, page := get(t, consoleOf(t, out)+"/")
+	if status != http.StatusOK {
+		t.Fatalf("world page: %d\n%s", status, page)
+	}
+	page = html.UnescapeString(page)
+	if strings.Contains(page, "curl -s -u") {
+		t.Error("the world page prints a Basic (-u) command in a world that refuses Basic")
+	}
+	curls := regexp.MustCompile(`curl -s -b 'JSESSIONID=([^']+)' -H 'X-UserToken: ([^']+)' -X GET '([^']+/api/now/table/[^']+)'`).FindAllStringSubmatch(page, -1)
+	if len(curls) < 3 { // at least a user, the OAuth entities, the OIDC configurations
+		t.Fatalf("%d Table API commands on the world page:\n%s", len(curls), page)
+	}
+	for _, m := range curls {
+		req, _ := http.NewRequest("GET", m[3], nil)
+		req.AddCookie(&http.Cookie{Name: "JSESSIONID", Value: m[1]})
+		req.Header.Set("X-UserToken", m[2])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(b), `{"result":[`) {
+			t.Errorf("%s: %d %.200s", m[3], resp.StatusCode, b)
+		}
 	}
 }

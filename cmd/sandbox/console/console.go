@@ -329,6 +329,15 @@ func (c *console) world(w http.ResponseWriter, r *http.Request) {
 			errs = append(errs, fmt.Errorf("OIDC provider configurations: %w", err))
 		}
 		d.OIDC = oidc.Result
+		// Repeat each read in the admin's session, not with -u: a world
+		// may refuse Basic (prerequisites-insights-only does).
+		d.Curl = map[string]string{
+			"entities": c.curlAs(admin, "GET", d.Snow.URL+entitiesPath, nil),
+			"oidc":     c.curlAs(admin, "GET", d.Snow.URL+oidcPath, nil),
+		}
+		for _, u := range d.Users {
+			d.Curl["user:"+u.Name] = c.curlAs(admin, "GET", d.Snow.URL+"/api/now/table/sys_user?sysparm_query=user_name="+url.QueryEscape(u.Name), nil)
+		}
 	}
 	c.render(w, r, "world", "The world at a glance", d, errs...)
 }
