@@ -15,13 +15,13 @@ import (
 )
 
 // The guide's messages the troubleshooting rows show (DESIGN.md, the
-// guide's Troubleshooting table).
+// guide's Troubleshooting table), as the app has them.
 const (
-	msgSetupSteps  = "complete the setup steps for the app."
-	msgFinalStep   = "complete the final set up step for the app."
-	msgAppSupport  = "Please contact app support."
-	msgNotAdmin    = "is not a valid Microsoft 365 admin account"
-	msgTicket      = "Unable to save ticket details. Please contact App Support."
+	msgSetupSteps  = m365app.MsgSetupIncomplete
+	msgFinalStep   = m365app.MsgFinalIncomplete
+	msgAppSupport  = m365app.MsgAppSupport
+	msgTicket      = m365app.MsgTicketDetails
+	msgNotAdmin    = "is not a valid Microsoft 365 admin account" // "<email> is not …"
 	msgCrossScope  = "has been refused due to the table's cross-scope access policy"
 	noSolutions    = `"solutions":[]`
 	supportTab     = "Microsoft 365 Support"
