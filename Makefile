@@ -9,6 +9,7 @@ help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
 
 test: fmt-check vet ## gofmt check, go vet, and every test with the race detector
+	@command -v "$${M365SNOW_CHROMIUM:-chromium}" >/dev/null 2>&1 || echo "make test: skipping the console's browser tests (TestConsoleInBrowser): no Chromium (apt-get install chromium, or M365SNOW_CHROMIUM=/path/to/chrome)"
 	$(GO) test -race -count=1 $(PKGS)
 
 features: ## the conformance suite: pretty output, Cucumber JSON, JUnit XML and an HTML page in reports/ (TAGS=@aad to pick)

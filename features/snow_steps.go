@@ -128,7 +128,13 @@ func basicAuthAllowed(ctx context.Context, which string) error {
 // createEntity creates an oauth_entity and, for providers, its default
 // profile, as the Application Registry's wizards do.
 func (sc *scenario) createEntity(values map[string]string) (map[string]any, error) {
-	r, err := sc.snow("admin", "POST", "/api/now/table/oauth_entity", values)
+	path := "/api/now/table/oauth_entity"
+	if _, byName := values["oidc_provider_configuration"]; byName {
+		// The form's reference field takes the configuration's name: on
+		// the Table API that is display-value input.
+		path += "?sysparm_input_display_value=true"
+	}
+	r, err := sc.snow("admin", "POST", path, values)
 	if err != nil {
 		return nil, err
 	}
@@ -237,14 +243,14 @@ func grantRole(ctx context.Context, userName, role string) error {
 	if err != nil {
 		return err
 	}
-	r, err := sc.snow("admin", "POST", "/api/now/table/sys_user_has_role", map[string]string{"user": id, "role": role})
+	r, err := sc.snow("admin", "POST", "/api/now/table/sys_user_has_role?sysparm_input_display_value=true", map[string]string{"user": id, "role": role})
 	if err != nil {
 		return err
 	}
 	if err := expect(r, 201, "granting "+role); err != nil {
 		return err
 	}
-	// References given by name resolve; check they did.
+	// The role is given by name as display input; check it resolved.
 	rec := r.Result()
 	if ref, _ := rec["role"].(map[string]any); ref == nil || strings.TrimSpace(fmt.Sprint(ref["value"])) == role {
 		return fmt.Errorf("role %q did not resolve to a role record: %s", role, r)

@@ -38,24 +38,30 @@ trap 'dc down --remove-orphans >/dev/null 2>&1 || true' EXIT
 
 make build
 dc build
-dc up -d
 
-for svc in fakeaad fakesnow fakem365; do
-	id=$(dc ps -q "$svc")
-	status=starting
-	for _ in $(seq 1 120); do
-		status=$(docker inspect -f '{{.State.Health.Status}}' "$id")
-		[ "$status" = healthy ] && break
-		[ "$status" = unhealthy ] && break
-		sleep 0.25
+up() { # up: start the services of $M365SNOW_WORLD and wait until all are healthy
+	local started=$SECONDS created
+	dc up -d
+	created=$((SECONDS - started))
+	for svc in fakeaad fakesnow fakem365; do
+		id=$(dc ps -q "$svc")
+		status=starting
+		for _ in $(seq 1 120); do
+			status=$(docker inspect -f '{{.State.Health.Status}}' "$id")
+			[ "$status" = healthy ] && break
+			[ "$status" = unhealthy ] && break
+			[ "$(docker inspect -f '{{.State.Status}}' "$id")" = exited ] && status=exited && break
+			sleep 0.25
+		done
+		if [ "$status" != healthy ]; then
+			echo "compose-smoke: $M365SNOW_WORLD: $svc is $status" >&2
+			dc logs "$svc" >&2
+			exit 1
+		fi
 	done
-	if [ "$status" != healthy ]; then
-		echo "compose-smoke: $svc is $status" >&2
-		dc logs "$svc" >&2
-		exit 1
-	fi
-	echo "compose-smoke: $svc healthy"
-done
+	echo "compose-smoke: $M365SNOW_WORLD: fakeaad, fakesnow, fakem365 healthy after $((SECONDS - started)) s (of which $created s for up -d to create and start the containers)"
+}
+up
 
 check() { # check NAME EXPECTED-SUBSTRING CURL-ARGS...
 	local name=$1 want=$2 out
@@ -87,4 +93,23 @@ check "control plane without token" '"error":"the control plane needs the admin 
 check "control plane from a foreign Origin" 'cross-origin' -H "Authorization: Bearer $M365SNOW_ADMIN_TOKEN" \
 	-H 'Origin: https://attacker.example' -X POST http://127.0.0.1:8080/__admin/reset
 check "control plane with token" '"now"' -H "Authorization: Bearer $M365SNOW_ADMIN_TOKEN" http://127.0.0.1:8082/__admin/clock
+
+# Compose applies a world's induce: list like the sandbox (issue 16): the
+# troubleshooting worlds show their symptom. Row 9 is induced on the
+# instance; row 3 by the Microsoft 365 admin, with a token from fakeaad.
+for world in troubleshooting-9 troubleshooting-3; do
+	dc down --remove-orphans >/dev/null 2>&1
+	export M365SNOW_WORLD=$world
+	up
+	case $world in
+	troubleshooting-9)
+		check "$world: nothing shows up" '"solutions":[]}}' -u 'admin:Snow-Admin-1!' -X POST \
+			http://127.0.0.1:8080/api/x_mioms_m365_assis/v1/incidents/INC0010001/solutions
+		check "$world: the outbound log shows Azure AD's 401" 'AADSTS7000215' -u 'admin:Snow-Admin-1!' \
+			'http://127.0.0.1:8080/api/now/table/sys_outbound_http_log?sysparm_fields=http_status,response_body&sysparm_query=hostnameLIKElogin.microsoftonline.com' ;;
+	troubleshooting-3)
+		check "$world: the final set up step" 'complete the final set up step for the app' -u 'admin:Snow-Admin-1!' -X POST \
+			http://127.0.0.1:8080/api/x_mioms_m365_assis/v1/incidents/INC0010001/solutions ;;
+	esac
+done
 echo "compose-smoke: ok"

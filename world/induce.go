@@ -50,21 +50,38 @@ type PartyFault struct {
 }
 
 // Induce applies a fixture's induce: list in order.
-func (w *World) Induce(list []yaml.Node) error {
+func (w *World) Induce(list []yaml.Node) error { return w.induceFrom(list, nil) }
+
+// induceFrom is Induce with the file each entry comes from
+// (fixture.File.InduceFiles), so that a failure names FILE:LINE:COLUMN.
+func (w *World) induceFrom(list []yaml.Node, files []string) error {
 	for i := range list {
 		var in Inducement
 		if err := fixture.Section(&list[i], &in); err != nil {
-			return fmt.Errorf("world: induce[%d]: %w", i, err)
+			return fmt.Errorf("world: %s: %w", inducementAt(list, files, i), err)
 		}
 		if err := w.induce(in); err != nil {
-			what := in.Note
-			if what == "" {
-				what = fmt.Sprintf("induce[%d]", i)
-			}
-			return fmt.Errorf("world: %s: %w", what, err)
+			return inducementError(list, files, i, in, err)
 		}
 	}
 	return nil
+}
+
+// inducementAt is where entry i of an induce: list is: FILE:LINE:COLUMN
+// when its file is known, else its index.
+func inducementAt(list []yaml.Node, files []string, i int) string {
+	if i < len(files) && files[i] != "" && list[i].Line > 0 {
+		return fmt.Sprintf("%s:%d:%d", files[i], list[i].Line, list[i].Column)
+	}
+	return fmt.Sprintf("induce[%d]", i)
+}
+
+func inducementError(list []yaml.Node, files []string, i int, in Inducement, err error) error {
+	at := inducementAt(list, files, i)
+	if in.Note != "" {
+		return fmt.Errorf("world: %s: %s: %w", at, in.Note, err)
+	}
+	return fmt.Errorf("world: %s: %w", at, err)
 }
 
 func (w *World) induce(in Inducement) error {

@@ -7,6 +7,7 @@ package world
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"github.com/m365snow/m365snow/internal/fixture"
 	"github.com/m365snow/m365snow/internal/hostmap"
 	"github.com/m365snow/m365snow/internal/journal"
+	"github.com/m365snow/m365snow/internal/localca"
 	"github.com/m365snow/m365snow/internal/serve"
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
@@ -52,6 +54,10 @@ type Options struct {
 	// AdminToken, when set, is required on every fake's /__admin/
 	// (adminapi.Guard, which also refuses foreign Origins and Hosts).
 	AdminToken string
+	// CA, when set, makes every fake serve HTTPS with a certificate from
+	// it for its listen address, loopback and the real names it stands
+	// for; the world's URLs are then https:// and its own calls trust CA.
+	CA *localca.CA
 }
 
 // World is three running fakes.
@@ -118,6 +124,9 @@ func Start(opts Options) (*World, error) {
 		w.InstanceClock = w.Clock
 	}
 	w.transport = http.DefaultTransport.(*http.Transport).Clone()
+	if opts.CA != nil {
+		w.transport.TLSClientConfig = &tls.Config{RootCAs: opts.CA.Pool(), MinVersion: tls.VersionTLS12}
+	}
 	w.Client = w.Hosts.Client(w.transport)
 	var transport http.RoundTripper = &hostmap.Transport{Map: w.Hosts, Base: w.transport}
 	if opts.ConnectorURL != "" {
@@ -145,17 +154,7 @@ func Start(opts Options) (*World, error) {
 		return nil, err
 	}
 	w.AADFixture, w.SnowFixture, w.M365Fixture = af, sf, mf
-	w.aadPasswords, w.snowPasswords = map[string]string{}, map[string]string{}
-	for _, t := range af.Tenants {
-		for _, u := range t.Users {
-			w.aadPasswords[strings.ToLower(u.UserPrincipalName)] = u.Password
-		}
-	}
-	for _, u := range sf.Users {
-		if u.Password != "" {
-			w.snowPasswords[u.UserName] = u.Password
-		}
-	}
+	w.aadPasswords, w.snowPasswords = passwords(af, sf)
 	if w.Snow, err = fakesnow.New(fakesnow.Options{Clock: w.InstanceClock, Transport: transport, Fixture: sf, Logger: log, Journal: w.Journal}); err != nil {
 		return nil, err
 	}
@@ -175,6 +174,15 @@ func Start(opts Options) (*World, error) {
 		if err != nil {
 			return "", &ListenError{Party: party, Addr: listen, Err: err}
 		}
+		scheme := "http"
+		if opts.CA != nil {
+			cert, err := opts.CA.Issue(certHosts(ln.Addr(), hosts)...)
+			if err != nil {
+				ln.Close()
+				return "", fmt.Errorf("%s: certificate: %w", party, err)
+			}
+			ln, scheme = tls.NewListener(ln, serve.TLSConfig(*cert)), "https"
+		}
 		// The binaries' server settings (timeouts, 64 KiB of headers) and
 		// their control-plane guard; the names the fake is mapped under are
 		// its public names.
@@ -185,7 +193,7 @@ func Start(opts Options) (*World, error) {
 		srv := serve.NewServer(adminapi.Guard{Token: opts.AdminToken, Hosts: hosts}.Wrap(h), srvLog)
 		w.servers = append(w.servers, srv)
 		go func() { _ = srv.Serve(ln) }()
-		u := "http://" + Advertised(ln.Addr())
+		u := scheme + "://" + Advertised(ln.Addr())
 		for _, host := range hosts {
 			if err := w.Hosts.Set(host, u); err != nil {
 				return "", err
@@ -230,7 +238,7 @@ func Start(opts Options) (*World, error) {
 			return nil, err
 		}
 	}
-	if err := w.Induce(f.Induce); err != nil {
+	if err := w.induceFrom(f.Induce, f.InduceFiles); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -240,6 +248,17 @@ func Start(opts Options) (*World, error) {
 // Advertised is serve.Advertised: a listener on every interface is
 // reached, printed and routed to at loopback.
 func Advertised(a net.Addr) string { return serve.Advertised(a) }
+
+// certHosts are the names a fake's certificate covers: the address it is
+// advertised at, loopback, and the real names it stands for.
+func certHosts(a net.Addr, names []string) []string {
+	host, _, _ := net.SplitHostPort(Advertised(a))
+	out := []string{host, "127.0.0.1", "::1", "localhost"}
+	if tcp, ok := a.(*net.TCPAddr); ok && !tcp.IP.IsUnspecified() && tcp.IP.String() != host {
+		out = append(out, tcp.IP.String())
+	}
+	return append(out, names...)
+}
 
 // ListenError says which fake could not listen where.
 type ListenError struct {

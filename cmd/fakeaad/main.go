@@ -27,13 +27,19 @@ var command = serve.Command{
 	DefaultListen: "127.0.0.1:8081",
 	Schema:        world.Schema(),
 	TLSHosts:      []string{wellknown.LoginHost, wellknown.GraphHost},
-	Build: func(f *serve.Flags, world *fixture.File, _ *hostmap.Map, log *slog.Logger) (http.Handler, error) {
-		fx, err := fakeaad.ParseFixture(&world.AAD)
+	Build: func(f *serve.Flags, wf *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error) {
+		fx, err := fakeaad.ParseFixture(&wf.AAD)
 		if err != nil {
 			return nil, err
 		}
 		// The offset clock runs in real time but lets /__admin/clock jump ahead.
-		return fakeaad.New(fakeaad.Options{PublicURL: f.Public(), Clock: &clock.Offset{}, Fixture: fx, Logger: log, Journal: journal.New(journal.DefaultSize)})
+		clk := &clock.Offset{}
+		srv, err := fakeaad.New(fakeaad.Options{PublicURL: f.Public(), Clock: clk, Fixture: fx, Logger: log, Journal: journal.New(journal.DefaultSize)})
+		if err != nil {
+			return nil, err
+		}
+		// The world's induce: list, as the sandbox and compose apply it.
+		return srv, world.InduceAlone(wf, world.Alone{AAD: srv, Clock: clk, Others: hosts})
 	},
 }
 

@@ -29,13 +29,19 @@ var command = serve.Command{
 	Schema:        world.Schema(),
 	MapHost:       true,
 	TLSHosts:      []string{wellknown.ConnectorHost, wellknown.AdminHost},
-	Build: func(f *serve.Flags, world *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error) {
-		fx, err := fakem365.ParseFixture(&world.M365)
+	Build: func(f *serve.Flags, wf *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error) {
+		fx, err := fakem365.ParseFixture(&wf.M365)
 		if err != nil {
 			return nil, err
 		}
-		return fakem365.New(fakem365.Options{PublicURL: f.Public(), Clock: &clock.Offset{}, Fixture: fx, Logger: log, Journal: journal.New(journal.DefaultSize),
+		clk := &clock.Offset{}
+		srv, err := fakem365.New(fakem365.Options{PublicURL: f.Public(), Clock: clk, Fixture: fx, Logger: log, Journal: journal.New(journal.DefaultSize),
 			Transport: &hostmap.Transport{Map: hosts}})
+		if err != nil {
+			return nil, err
+		}
+		// The world's induce: list, as the sandbox and compose apply it.
+		return srv, world.InduceAlone(wf, world.Alone{M365: srv, Clock: clk, Others: hosts})
 	},
 }
 

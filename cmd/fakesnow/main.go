@@ -27,13 +27,19 @@ var command = serve.Command{
 	Schema:        world.Schema(),
 	MapHost:       true,
 	PublicURLHelp: "the instance's base URL in links, Setup's Endpoint and the handshake (default: https://<instance>.service-now.com, from the world)",
-	Build: func(f *serve.Flags, world *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error) {
-		fx, err := fakesnow.ParseFixture(&world.Snow)
+	Build: func(f *serve.Flags, wf *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error) {
+		fx, err := fakesnow.ParseFixture(&wf.Snow)
 		if err != nil {
 			return nil, err
 		}
-		return fakesnow.New(fakesnow.Options{PublicURL: f.PublicURL, Clock: &clock.Offset{}, Fixture: fx, Logger: log, Journal: journal.New(journal.DefaultSize),
+		clk := &clock.Offset{}
+		srv, err := fakesnow.New(fakesnow.Options{PublicURL: f.PublicURL, Clock: clk, Fixture: fx, Logger: log, Journal: journal.New(journal.DefaultSize),
 			Transport: &hostmap.Transport{Map: hosts}})
+		if err != nil {
+			return nil, err
+		}
+		// The world's induce: list, as the sandbox and compose apply it.
+		return srv, world.InduceAlone(wf, world.Alone{Snow: srv, Clock: clk, Others: hosts})
 	},
 }
 

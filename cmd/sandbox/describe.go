@@ -39,7 +39,8 @@ func savable(f *fixture.File, name string) *fixture.File {
 }
 
 // describe prints what a person needs to use the running world.
-func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *proxyInfo) {
+// trust, when the sandbox serves HTTPS, is the CA file clients trust.
+func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *proxyInfo, trust string) {
 	p := func(format string, a ...any) { fmt.Fprintf(out, format, a...) }
 	table := func(rows [][]string) {
 		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
@@ -56,6 +57,10 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 		{"Azure AD, Microsoft Graph", wellknown.LoginHost + ", " + wellknown.GraphHost, w.AADURL},
 		{"Microsoft 365", wellknown.ConnectorHost + ", " + wellknown.AdminHost, w.M365URL},
 	})
+	if trust != "" {
+		p("\nHTTPS (--tls): every address serves a certificate from the sandbox's CA; trust it, and only it:\n")
+		p("  %s   (curl --cacert %s; Go and OpenSSL: SSL_CERT_FILE=%s)\n", trust, shellQuote(trust), trust)
+	}
 
 	if px != nil {
 		p("\nYour own build, unmodified: it calls the real host names through the forward proxy\n")
@@ -179,17 +184,25 @@ func describe(out io.Writer, name string, f *fixture.File, w *world.World, px *p
 		origin = notes.From
 	}
 	steps, err := walkthrough(w, origin)
+	steps = trusting(steps, trust)
 	if err != nil {
 		p("\n(no walk-through for this world: %v)\n", err)
 	} else {
 		p("\nTry it (bash, from any directory; the session is kept in ./%s)\n", jar)
 		for i, c := range steps {
-			p("\n  # %d. %s\n  %s\n", i+1, c.Note, strings.ReplaceAll(c.curl(), "\n", "\n  "))
+			note := c.Note
+			if c.Shows != "" {
+				note += " — look for: " + c.Shows
+			}
+			if c.Lacks != "" {
+				note += " — no longer: " + c.Lacks
+			}
+			p("\n  # %d. %s\n  %s\n", i+1, note, strings.ReplaceAll(c.curl(), "\n", "\n  "))
 		}
 	}
 	p("\nControl plane of each fake: /__admin/state (GET to save the world as YAML, PUT to load one),\n")
-	p("/__admin/faults, /__admin/clock, /__admin/reset — e.g. curl -s %s/__admin/state > snow.yaml\n", w.SnowURL)
-	p("and back: curl -s -X PUT -H 'Content-Type: application/yaml' --data-binary @snow.yaml %s/__admin/state\n", w.SnowURL)
+	p("/__admin/faults, /__admin/clock, /__admin/reset — e.g. curl -s%s %s/__admin/state > snow.yaml\n", cacert(trust), w.SnowURL)
+	p("and back: curl -s%s -X PUT -H 'Content-Type: application/yaml' --data-binary @snow.yaml %s/__admin/state\n", cacert(trust), w.SnowURL)
 	p("(it answers loopback only, refuses other web pages, and needs -H \"Authorization: Bearer $M365SNOW_ADMIN_TOKEN\" when started with a token)\n")
 	p("Ctrl-C stops the sandbox.\n")
 }

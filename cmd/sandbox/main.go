@@ -8,6 +8,7 @@
 //	sandbox [--world integrated-basic] [--snow-listen 127.0.0.1:8080]
 //	        [--aad-listen 127.0.0.1:8081] [--m365-listen 127.0.0.1:8082]
 //	        [--admin-token TOKEN] [--listen 127.0.0.1:8083] [--no-console]
+//	        [--tls] [--ca-dir DIR] [--proxy-listen 127.0.0.1:3128] [--save FILE]
 //	sandbox --list-worlds
 package main
 
@@ -32,6 +33,7 @@ import (
 	"github.com/m365snow/m365snow/internal/adminapi"
 	"github.com/m365snow/m365snow/internal/clock"
 	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/localca"
 	"github.com/m365snow/m365snow/internal/serve"
 	"github.com/m365snow/m365snow/world"
 )
@@ -58,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	saveTo := fs.String("save", "", "on Ctrl-C, save the running world to this file (it loads with --world FILE)")
 	proxyListen := fs.String("proxy-listen", "127.0.0.1:3128", "address of the forward proxy that serves the real host names to an unmodified build (HTTPS_PROXY); empty turns it off")
 	caDir := fs.String("ca-dir", defaultCADir(), "directory of the sandbox's CA (ca.pem, ca-key.pem), made on first use; builds trust ca.pem")
+	tlsOn := fs.Bool("tls", false, "serve every address over HTTPS with certificates from the sandbox's CA (--ca-dir); the printed commands trust ca.pem with curl --cacert")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error (info logs one line per request, after it is answered)")
 	logFormat := fs.String("log-format", "text", "text (key=value) or json (one object a line)")
 	adminToken := fs.String("admin-token", "", "require \"Authorization: Bearer TOKEN\" on every fake's /__admin/ (default $"+adminapi.TokenEnv+"); needed when a listen address is not loopback")
@@ -131,8 +134,26 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 		}
 		clk.Set(t)
 	}
+	var ca *localca.CA
+	caFile := ""
+	if *tlsOn || *proxyListen != "" {
+		if ca, caFile, err = openCA(*caDir, log); err != nil {
+			return fail(1, err)
+		}
+		if *tlsOn && caFile == "" {
+			// The printed commands name the CA file a client trusts.
+			return fail(1, fmt.Errorf("--tls needs a CA file clients can trust, and --ca-dir %s cannot be written: choose another --ca-dir", *caDir))
+		}
+	}
+	opts := world.Options{Fixture: f, Clock: clk, SnowListen: *snowListen, AADListen: *aadListen, M365Listen: *m365Listen, Logger: log, AdminToken: *adminToken}
+	// trust is the CA file the printed commands pass to curl --cacert
+	// (empty: plain HTTP).
+	trust := ""
+	if *tlsOn {
+		opts.CA, trust = ca, caFile
+	}
 	started := time.Now()
-	w, err := world.Start(world.Options{Fixture: f, Clock: clk, SnowListen: *snowListen, AADListen: *aadListen, M365Listen: *m365Listen, Logger: log, AdminToken: *adminToken})
+	w, err := world.Start(opts)
 	var le *world.ListenError
 	if errors.As(err, &le) {
 		flagOf := map[string]string{"fakesnow": "--snow-listen", "fakeaad": "--aad-listen", "fakem365": "--m365-listen"}
@@ -147,7 +168,7 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	w.Snow.SetLinkURL(w.SnowURL)
 	var px *proxyInfo
 	if *proxyListen != "" {
-		if px, err = startProxy(*proxyListen, *caDir, w, log); err != nil {
+		if px, err = startProxy(*proxyListen, ca, caFile, w, log); err != nil {
 			w.Close()
 			return fail(1, err)
 		}
@@ -155,7 +176,7 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	}
 	ownURL := ""
 	if *ownListen != "" {
-		stopOwn, u, err := serveOwn(*ownListen, *worldName, f, w, *adminToken, !*noConsole, log)
+		stopOwn, u, err := serveOwn(*ownListen, *worldName, f, w, *adminToken, !*noConsole, opts.CA, log)
 		if err != nil {
 			w.Close()
 			return fail(1, err)
@@ -176,10 +197,10 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 			fmt.Fprintf(stdout, "Console: %s/\n\n", ownURL)
 		}
 	}
-	describe(stdout, path.Base(strings.TrimSuffix(*worldName, ".yaml")), f, w, px)
-	auth := ""
+	describe(stdout, path.Base(strings.TrimSuffix(*worldName, ".yaml")), f, w, px, trust)
+	auth := cacert(trust)
 	if *adminToken != "" {
-		auth = ` -H "Authorization: Bearer $` + adminapi.TokenEnv + `"`
+		auth += ` -H "Authorization: Bearer $` + adminapi.TokenEnv + `"`
 	}
 	if generatedToken {
 		fmt.Fprintf(stdout, "\nThe control plane (/__admin/) listens beyond loopback, so it needs this token (made for this run; --admin-token sets one):\n  export %s=%s\n", adminapi.TokenEnv, *adminToken)

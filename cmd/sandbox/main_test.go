@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,15 +22,16 @@ import (
 )
 
 // start runs the sandbox on free ports and returns its world and output.
-func start(t *testing.T, name string) (*world.World, string) {
+// extra flags follow the defaults (a later flag wins).
+func start(t *testing.T, name string, extra ...string) (*world.World, string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	ready := make(chan *world.World, 1)
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"--world", name, "--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0",
-			"--proxy-listen", "127.0.0.1:0", "--ca-dir", t.TempDir(), "--listen", "127.0.0.1:0"},
+		done <- run(ctx, append([]string{"--world", name, "--snow-listen", "127.0.0.1:0", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0",
+			"--proxy-listen", "127.0.0.1:0", "--ca-dir", t.TempDir(), "--listen", "127.0.0.1:0"}, extra...),
 			&out, &errOut, func(w *world.World) { ready <- w })
 	}()
 	var w *world.World
@@ -49,6 +53,19 @@ func start(t *testing.T, name string) (*world.World, string) {
 func execute(t *testing.T, steps []call) []map[string]any {
 	t.Helper()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if len(steps) > 0 && steps[0].CAFile != "" {
+		// Over --tls: trust the printed CA file and nothing else, as
+		// curl --cacert does.
+		pem, err := os.ReadFile(steps[0].CAFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			t.Fatalf("%s holds no certificate", steps[0].CAFile)
+		}
+		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	}
 	var session *http.Cookie
 	vars := map[string]string{}
 	var answers []map[string]any
@@ -66,7 +83,8 @@ func execute(t *testing.T, steps []call) []map[string]any {
 			js, _ := json.Marshal(c.JSON)
 			body, ct = bytes.NewReader(js), "application/json"
 		}
-		req, err := http.NewRequest(c.Method, c.URL, body)
+		target := shellVar.ReplaceAllStringFunc(c.URL, func(v string) string { return vars[v[1:]] })
+		req, err := http.NewRequest(c.Method, target, body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,6 +100,9 @@ func execute(t *testing.T, steps []call) []map[string]any {
 		if c.Bearer != "" {
 			req.Header.Set("Authorization", "Bearer "+vars[c.Bearer])
 		}
+		if user, password, ok := strings.Cut(c.Basic, ":"); ok {
+			req.SetBasicAuth(user, password)
+		}
 		res, err := client.Do(req)
 		if err != nil {
 			t.Fatalf("step %d (%s): %v", i+1, c.Note, err)
@@ -90,6 +111,12 @@ func execute(t *testing.T, steps []call) []map[string]any {
 		res.Body.Close()
 		if res.StatusCode != c.Want {
 			t.Fatalf("step %d (%s): want %d, got %d %s", i+1, c.Note, c.Want, res.StatusCode, b)
+		}
+		if c.Shows != "" && !strings.Contains(string(b), c.Shows) {
+			t.Errorf("step %d (%s): the answer does not show %q: %s", i+1, c.Note, c.Shows, b)
+		}
+		if c.Lacks != "" && strings.Contains(string(b), c.Lacks) {
+			t.Errorf("step %d (%s): the answer still shows %q: %s", i+1, c.Note, c.Lacks, b)
 		}
 		var js map[string]any
 		_ = json.Unmarshal(b, &js)
@@ -115,6 +142,9 @@ func execute(t *testing.T, steps []call) []map[string]any {
 				if c.Bearer != "" {
 					lr.Header.Set("Authorization", "Bearer "+vars[c.Bearer])
 				}
+				if user, password, ok := strings.Cut(c.Basic, ":"); ok {
+					lr.SetBasicAuth(user, password)
+				}
 				got, err := client.Do(lr)
 				if err != nil {
 					t.Errorf("step %d (%s): link %s: %v", i+1, c.Note, link, err)
@@ -134,10 +164,12 @@ func execute(t *testing.T, steps []call) []map[string]any {
 			vars["G_CK"] = string(m[1])
 		}
 		if c.Capture != "" {
-			tok, _ := js["access_token"].(string)
-			if tok == "" {
-				t.Fatalf("step %d: no access_token in %s", i+1, b)
+			// As the printed sed does: the member's last string value.
+			all := regexp.MustCompile(`"`+c.field()+`":"([^"]+)"`).FindAllSubmatch(b, -1)
+			if all == nil {
+				t.Fatalf("step %d: no %s in %s", i+1, c.field(), b)
 			}
+			tok := string(all[len(all)-1][1])
 			vars[c.Capture] = tok
 		}
 	}
@@ -237,6 +269,16 @@ func TestWalkthroughs(t *testing.T) {
 			if !strings.Contains(out, tc.mode) {
 				t.Errorf("the walk-through does not show the %s inbound call", tc.mode)
 			}
+			// And as printed, bash and curl in a fresh directory, against
+			// a world of its own that nothing has walked yet.
+			w2, _ := start(t, tc.world)
+			steps2, err := walkthrough(w2, tc.world)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := runPrinted(t, steps2); !strings.Contains(got, tc.solution) {
+				t.Errorf("the printed commands did not lead to %q:\n%s", tc.solution, got)
+			}
 		})
 	}
 }
@@ -276,7 +318,9 @@ func TestFlags(t *testing.T) {
 		{[]string{"--world", "no-such-world"}, 1, "sandbox --list-worlds"},
 		{[]string{"extra"}, 2, "unexpected arguments"},
 		{[]string{"--log-level", "loud"}, 2, "--log-level"},
-		{[]string{"--snow-listen", "nonsense"}, 1, "nonsense"},
+		// The other parties on free ports: the default ones may be taken on
+		// a shared machine, and which party binds first is not the point.
+		{[]string{"--snow-listen", "nonsense", "--aad-listen", "127.0.0.1:0", "--m365-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0"}, 1, "nonsense"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), tc.args, &out, &errOut, nil)
@@ -349,28 +393,82 @@ func TestPrintsTheConnectorsOwnAppRegistration(t *testing.T) {
 	}
 }
 
-// A troubleshooting world's walk-through shows the symptom and the
-// diagnostic the guide names, and runs green as printed. Row 9 (a wrong
-// outbound Client Secret): after the tab's call, the outbound HTTP log
-// holds Azure AD's 401 with AADSTS7000215, the guide's "the logs show a
-// 401 error".
-func TestTroubleshootingWalkthroughShowsSymptomAndDiagnostic(t *testing.T) {
-	w, out := start(t, "troubleshooting-9")
-	steps, err := walkthrough(w, "troubleshooting-9")
+// Every troubleshooting world's walk-through runs as printed: the symptom
+// the guide's row names, its diagnostic, the fix as calls, and the symptom
+// call again, which no longer shows it (execute checks each step's Shows
+// and Lacks). Row 9 (a wrong outbound Client Secret): the outbound HTTP
+// log holds Azure AD's 401 with AADSTS7000215, the guide's "the logs show
+// a 401 error".
+func TestTroubleshootingWalkthroughs(t *testing.T) {
+	names, err := fixture.Names(fixtures.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range steps {
-		if strings.HasSuffix(c.URL, "/setup/") || c.Capture != "" {
-			t.Errorf("a generic step the induced cause would break is printed: %q", c.Note)
+	n := 0
+	for _, name := range names {
+		if !strings.HasPrefix(name, "troubleshooting-") {
+			continue
 		}
-		if !strings.Contains(out, c.curl()[:40]) {
-			t.Errorf("the output does not print step %q", c.Note)
-		}
+		n++
+		t.Run(name, func(t *testing.T) {
+			w, out := start(t, name)
+			steps, err := walkthrough(w, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			symptom, fix, after := false, false, false
+			for _, c := range steps {
+				if strings.HasSuffix(c.URL, "/setup/") && !strings.HasSuffix(name, "cross-scope") || c.Capture == "OUT_TOKEN" {
+					t.Errorf("a generic step the induced cause would break is printed: %q", c.Note)
+				}
+				if !strings.Contains(out, c.curl()[:40]) {
+					t.Errorf("the output does not print step %q", c.Note)
+				}
+				symptom = symptom || strings.HasPrefix(c.Note, "The symptom") && (c.Shows != "" || c.Lacks != "")
+				fix = fix || strings.HasPrefix(c.Note, "Fix")
+				after = after || strings.HasPrefix(c.Note, "After the fix") && (c.Shows != "" || c.Lacks != "")
+			}
+			if !symptom || !fix || !after {
+				t.Errorf("want the symptom (%v), a fix (%v) and the symptom gone after it (%v)", symptom, fix, after)
+			}
+			answers := execute(t, steps)
+			if name == "troubleshooting-9" {
+				for i, c := range steps {
+					if strings.Contains(c.URL, "sys_outbound_http_log") {
+						got, _ := json.Marshal(answers[i])
+						if !strings.Contains(string(got), `"http_status":"401"`) {
+							t.Errorf("the outbound HTTP log step does not show Azure AD's 401: %s", got)
+						}
+					}
+				}
+			}
+		})
 	}
-	answers := execute(t, steps)
-	last, _ := json.Marshal(answers[len(answers)-1])
-	if !strings.Contains(string(last), `"http_status":"401"`) || !strings.Contains(string(last), "AADSTS7000215") {
-		t.Errorf("the outbound HTTP log step does not show Azure AD's 401: %s", last)
+	if n < 17 {
+		t.Errorf("%d troubleshooting worlds; the guide has 16 rows and the cross-scope note", n)
+	}
+}
+
+// Every troubleshooting world's printed commands run as bash prints them,
+// end users signed in with -u and a case number carried from one call to
+// the next ($CASE): curl's output shows each symptom before the fix and no
+// longer after it.
+func TestTroubleshootingWalkthroughsAsPrinted(t *testing.T) {
+	names, err := fixture.Names(fixtures.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if !strings.HasPrefix(name, "troubleshooting-") {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			w, _ := start(t, name)
+			steps, err := walkthrough(w, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runPrinted(t, steps)
+		})
 	}
 }

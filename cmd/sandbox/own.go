@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"github.com/m365snow/m365snow/fakem365"
 	"github.com/m365snow/m365snow/internal/adminapi"
 	"github.com/m365snow/m365snow/internal/fixture"
+	"github.com/m365snow/m365snow/internal/localca"
 	"github.com/m365snow/m365snow/internal/serve"
 	"github.com/m365snow/m365snow/internal/wellknown"
 	"github.com/m365snow/m365snow/world"
@@ -22,11 +24,12 @@ import (
 // world rather than one fake.
 // With withConsole, the console (package console) answers everything else
 // on it, from /.
-func serveOwn(listen, name string, f *fixture.File, w *world.World, adminToken string, withConsole bool, log *slog.Logger) (stop func(), url string, err error) {
+func serveOwn(listen, name string, f *fixture.File, w *world.World, adminToken string, withConsole bool, ca *localca.CA, log *slog.Logger) (stop func(), url string, err error) {
 	mux := http.NewServeMux()
 	if withConsole {
-		mux.Handle("/", console.New(consoleOptions(w, adminToken)))
+		mux.Handle("/", console.New(withGuide(consoleOptions(w, adminToken), w, name, ca)))
 	}
+	mountTroubleshooting(mux, w)
 	mux.HandleFunc("GET /__admin/world", func(rw http.ResponseWriter, r *http.Request) {
 		b, err := w.Save(savable(f, name))
 		if err != nil {
@@ -41,11 +44,21 @@ func serveOwn(listen, name string, f *fixture.File, w *world.World, adminToken s
 	if err != nil {
 		return nil, "", fmt.Errorf("the sandbox cannot listen on %s (--listen; empty turns it off): %w", listen, err)
 	}
+	scheme := "http"
+	if ca != nil {
+		host, _, _ := net.SplitHostPort(world.Advertised(ln.Addr()))
+		cert, err := ca.Issue(host, "127.0.0.1", "::1", "localhost")
+		if err != nil {
+			ln.Close()
+			return nil, "", fmt.Errorf("--listen %s: certificate: %w", listen, err)
+		}
+		ln, scheme = tls.NewListener(ln, serve.TLSConfig(*cert)), "https"
+	}
 	// A saved world holds every password and secret: the same guard as
 	// the fakes' control planes (no foreign Origin or Host, the token).
 	srv := serve.NewServer(adminapi.Guard{Token: adminToken}.Wrap(mux), log)
 	go func() { _ = srv.Serve(ln) }()
-	return func() { srv.Close() }, "http://" + world.Advertised(ln.Addr()), nil
+	return func() { srv.Close() }, scheme + "://" + world.Advertised(ln.Addr()), nil
 }
 
 // worldArg is how --world names a saved file: always as a path.

@@ -31,23 +31,25 @@ func defaultCADir() string {
 	return filepath.Join(dir, "m365snow", "ca")
 }
 
-// startProxy serves the forward proxy for the world's real host names.
-func startProxy(listen, caDir string, w *world.World, log *slog.Logger) (*proxyInfo, error) {
-	ca, err := localca.Open(caDir)
-	caFile := ""
+// openCA opens the sandbox's CA in caDir, or keeps one in memory when the
+// directory cannot be written (caFile is then empty).
+func openCA(caDir string, log *slog.Logger) (ca *localca.CA, caFile string, err error) {
+	ca, err = localca.Open(caDir)
 	switch {
 	case err == nil:
-		caFile = ca.CertPath
+		return ca, ca.CertPath, nil
 	case errors.Is(err, localca.ErrUnwritable):
 		// A read-only or absent file system (the FROM scratch image): the
 		// CA lives in memory and the proxy hands it out at /ca.pem.
 		log.Warn("the CA directory is not writable; the CA lives in memory only", "ca_dir", caDir, "err", err)
-		if ca, err = localca.New(); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("--ca-dir: %w", err)
+		ca, err = localca.New()
+		return ca, "", err
 	}
+	return nil, "", fmt.Errorf("--ca-dir: %w", err)
+}
+
+// startProxy serves the forward proxy for the world's real host names.
+func startProxy(listen string, ca *localca.CA, caFile string, w *world.World, log *slog.Logger) (*proxyInfo, error) {
 	p, err := proxy.New(proxy.Options{Hosts: w.Hosts, CA: ca, Logger: log})
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,9 +13,16 @@ import (
 
 // The sandbox prints the two settings an unmodified build needs; a client
 // configured from the printed lines alone reaches the fakes under their real
-// names, and the same CA file is what it trusts.
+// names, and the same CA file is what it trusts; with --tls too, where
+// the proxy reaches fakes that serve HTTPS themselves.
 func TestSandboxPrintsAWorkingProxyAndCA(t *testing.T) {
-	_, out := start(t, "integrated-aad")
+	for _, extra := range [][]string{nil, {"--tls"}} {
+		t.Run(fmt.Sprint(extra), func(t *testing.T) { testProxy(t, extra) })
+	}
+}
+
+func testProxy(t *testing.T, extra []string) {
+	_, out := start(t, "integrated-aad", extra...)
 	proxyLine := regexp.MustCompile(`export HTTPS_PROXY=(\S+)`).FindStringSubmatch(out)
 	caLine := regexp.MustCompile(`export SSL_CERT_FILE=(\S+)`).FindStringSubmatch(out)
 	if proxyLine == nil || caLine == nil {

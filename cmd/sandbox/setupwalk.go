@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/m365snow/m365snow/fakem365"
 	"github.com/m365snow/m365snow/fakesnow"
 	"github.com/m365snow/m365snow/fakesnow/m365app"
-	"github.com/m365snow/m365snow/internal/wellknown"
 	"github.com/m365snow/m365snow/world"
 )
 
@@ -55,8 +53,7 @@ func setupWalk(w *world.World, name string) ([]call, *m365app.SetupFixture, erro
 	if !ok {
 		return nil, nil, fmt.Errorf("tenant %s has no administrator who may use the admin center", tenant.ID)
 	}
-	snow, aad, m365 := w.SnowURL, w.AADURL, w.M365URL
-	setup := snow + "/api/x_mioms_m365_assis/v1/setup"
+	setup := w.SnowURL + "/api/x_mioms_m365_assis/v1/setup"
 	step := func(note, method, path string, body any) call {
 		return call{Note: note, Method: method, URL: setup + path, JSON: body, Session: true, Want: 200}
 	}
@@ -81,19 +78,14 @@ func setupWalk(w *world.World, name string) ([]call, *m365app.SetupFixture, erro
 		steps = append(steps, step("Setup step 6: the application settings", "PUT", "/settings",
 			map[string]any{"ssoWithMicrosoft365": s.SSO, "adminEmail": s.AdminEmail, "testEnvironment": s.TestEnv}))
 	}
+	portal := portalRepository(w, tenant.ID, upn, password, repo, "")
 	steps = append(steps,
 		call{Note: "The completion page: the values the Microsoft 365 admin needs", Method: "GET", URL: setup + "/complete", Session: true, Want: 200},
-		call{Note: "The Microsoft 365 admin signs in (" + upn + ") for the admin center", Method: "POST", URL: aad + "/" + tenant.ID + "/oauth2/token",
-			Capture: "ADMIN_TOKEN", Want: 200,
-			Form: []field{{"grant_type", "password"}, {"client_id", wellknown.AzureCLIAppID}, {"username", upn}, {"password", password}, {"resource", wellknown.AdminPortalResource}}},
+		portal[0],
 		call{Note: "Admin center: the Organization profile names ServiceNow and the outbound app", Method: "PUT", Bearer: "ADMIN_TOKEN", Want: 200,
-			URL:  m365 + "/api/tenants/" + tenant.ID + "/supportIntegration",
+			URL:  w.M365URL + "/api/tenants/" + tenant.ID + "/supportIntegration",
 			JSON: map[string]string{"internalSupportTool": tenant.Integration.InternalSupportTool, "applicationId": tenant.Integration.ApplicationID}},
-		call{Note: "Admin center: the repository with the completion page's values", Method: "PUT", Bearer: "ADMIN_TOKEN", Want: 201,
-			URL: m365 + "/api/tenants/" + tenant.ID + "/supportIntegration/repositories/" + url.PathEscape(repo.ID),
-			JSON: map[string]any{"endpoint": repo.Endpoint, "authenticationType": repo.AuthenticationType, "clientId": repo.ClientID,
-				"clientSecret": repo.ClientSecret, "refreshTokenExpiry": repo.RefreshTokenExpiry,
-				"restUsername": repo.RestUsername, "restUserPassword": repo.RestUserPassword}},
+		portal[1],
 		call{Note: "Setup's final step: Next completes the integration (the handshake with the connector)", Method: "POST", URL: setup + "/complete", Session: true, Want: 200},
 	)
 	return steps, st, nil

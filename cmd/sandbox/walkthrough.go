@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/m365snow/m365snow/fakesnow"
 	"github.com/m365snow/m365snow/fakesnow/m365app"
+	"github.com/m365snow/m365snow/internal/adminapi"
 	"github.com/m365snow/m365snow/internal/wellknown"
 	"github.com/m365snow/m365snow/world"
 )
@@ -28,10 +30,21 @@ type call struct {
 	Login, Token, Session bool
 	// Bearer names the shell variable holding the token to send.
 	Bearer string
-	// Capture names the shell variable the answer's access_token goes to.
-	Capture string
+	// Capture names the shell variable the answer's access_token (or
+	// Field) goes to.
+	Capture, Field string
+	// Basic signs the call as "user:password" (curl -u), as an end user's
+	// REST call may be.
+	Basic string
+	// Shows and Lacks are what the answer holds and does not hold: a
+	// troubleshooting world's symptom before its fix, and after it. The
+	// tests check them; the printed note says them.
+	Shows, Lacks string
 	// Want is the status the step answers with.
 	Want int
+	// CAFile, when the sandbox serves HTTPS (--tls), is the CA the
+	// command trusts (curl --cacert), and nothing else.
+	CAFile string
 }
 
 type field struct{ k, v string }
@@ -59,9 +72,10 @@ func walkthrough(w *world.World, name string) ([]call, error) {
 	}
 	if strings.HasPrefix(name, "troubleshooting-") {
 		// The generic steps would fail where the induced cause bites and
-		// mislead: show the symptom where end users meet it and the two
-		// diagnostics the guide names; the world's notes say the fix.
-		return append(steps, troubleshootingSteps(snow)...), nil
+		// mislead: the symptom where end users meet it, the diagnostics
+		// the guide names, the fix, and the symptom gone.
+		rows, err := troubleshootingWalk(w, name)
+		return append(steps, rows...), err
 	}
 	// Setup as the instance has it now: a saved world, or one whose
 	// inducements changed it, describes itself as it is.
@@ -87,24 +101,6 @@ func walkthrough(w *world.World, name string) ([]call, error) {
 		setup = walked
 	}
 	return integrated(w, steps, setup)
-}
-
-// troubleshootingSteps are the symptom on the incident form's tab and the
-// guide's two diagnostics: System Logs filtered on the app's scope, and
-// System Logs > Outbound HTTP Requests filtered on the hosts the app calls.
-func troubleshootingSteps(snow string) []call {
-	incident := "INC0010001"
-	q := func(s string) string { return url.QueryEscape(s) }
-	return []call{
-		{Note: "The symptom where end users meet it: the Microsoft 365 Support tab on " + incident, Method: "POST", Session: true, Want: 200,
-			URL: snow + "/api/x_mioms_m365_assis/v1/incidents/" + incident + "/solutions"},
-		{Note: "Diagnostic: System Logs filtered on the app's scope (" + wellknown.AppScope + "), newest first", Method: "GET", Session: true, Want: 200,
-			URL: snow + "/api/now/table/syslog?sysparm_fields=sys_created_on,level,source,message&sysparm_limit=10&sysparm_query=" +
-				q("source="+wellknown.AppScope+"^ORDERBYDESCsys_created_on")},
-		{Note: "Diagnostic: the outbound HTTP log filtered on " + wellknown.LoginHost + " and " + wellknown.ConnectorHost, Method: "GET", Session: true, Want: 200,
-			URL: snow + "/api/now/table/sys_outbound_http_log?sysparm_fields=sys_created_on,url,http_status,error_message,response_body&sysparm_query=" +
-				q("hostnameLIKE"+wellknown.LoginHost+"^ORhostnameLIKE"+wellknown.ConnectorHost)},
-	}
 }
 
 // integrated adds the steps that show a set-up integration working: the
@@ -232,7 +228,7 @@ func tenantOf(tokenURL string) string {
 // curl renders a call as a bash command.
 func (c call) curl() string {
 	var b strings.Builder
-	b.WriteString("curl -s")
+	b.WriteString("curl -s" + cacert(c.CAFile))
 	switch {
 	case c.Login:
 		b.WriteString(" -c " + jar + " -o /dev/null -w '%{http_code}\\n'")
@@ -241,13 +237,22 @@ func (c call) curl() string {
 	case c.Session:
 		b.WriteString(" -b " + jar + ` -H "X-UserToken: $G_CK"`)
 	}
-	if c.Bearer != "" {
+	switch c.Bearer {
+	case "":
+	case adminapi.TokenEnv:
+		// Empty when the sandbox runs without a token, which the
+		// control plane then does not ask for.
+		b.WriteString(` -H "Authorization: Bearer ${` + c.Bearer + `:-}"`)
+	default:
 		b.WriteString(` -H "Authorization: Bearer $` + c.Bearer + `"`)
+	}
+	if c.Basic != "" {
+		b.WriteString(" -u " + shellQuote(c.Basic))
 	}
 	if c.Method != "GET" && (c.Method != "POST" || (c.Form == nil && c.JSON == nil)) {
 		b.WriteString(" -X " + c.Method)
 	}
-	b.WriteString(" " + shellQuote(c.URL))
+	b.WriteString(" " + shellWord(c.URL))
 	for _, f := range c.Form {
 		b.WriteString(" \\\n    --data-urlencode " + shellQuote(f.k+"="+f.v))
 	}
@@ -259,7 +264,51 @@ func (c call) curl() string {
 		return "G_CK=$(" + b.String() + " \\\n    | sed -nE \"s/.*g_ck = '([^']+)'.*/\\1/p\"); echo \"$G_CK\""
 	}
 	if c.Capture != "" {
-		return c.Capture + "=$(" + b.String() + " \\\n    | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/'); echo \"$" + c.Capture + "\" | cut -c1-60"
+		return c.Capture + "=$(" + b.String() + " \\\n    | sed -E 's/.*\"" + c.field() + "\":\"([^\"]+)\".*/\\1/'); echo \"$" + c.Capture + "\" | cut -c1-60"
+	}
+	return b.String()
+}
+
+// field is the JSON member Capture reads.
+func (c call) field() string {
+	if c.Field != "" {
+		return c.Field
+	}
+	return "access_token"
+}
+
+// cacert is curl's option to trust caFile, or nothing for plain HTTP.
+func cacert(caFile string) string {
+	if caFile == "" {
+		return ""
+	}
+	return " --cacert " + shellQuote(caFile)
+}
+
+// trusting has steps trust caFile (--tls).
+func trusting(steps []call, caFile string) []call {
+	for i := range steps {
+		steps[i].CAFile = caFile
+	}
+	return steps
+}
+
+// shellVar is a shell variable a URL may name ($CASE).
+var shellVar = regexp.MustCompile(`\$[A-Z_]+`)
+
+// shellWord quotes s for bash, leaving its $VARIABLES to expand.
+func shellWord(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range shellVar.FindAllStringIndex(s, -1) {
+		if m[0] > last {
+			b.WriteString(shellQuote(s[last:m[0]]))
+		}
+		b.WriteString(`"` + s[m[0]:m[1]] + `"`)
+		last = m[1]
+	}
+	if last < len(s) || last == 0 {
+		b.WriteString(shellQuote(s[last:]))
 	}
 	return b.String()
 }

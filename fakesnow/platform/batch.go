@@ -114,8 +114,21 @@ func (i *Instance) batch(w http.ResponseWriter, r *http.Request, c *Caller) {
 		return
 	}
 	ans := batchAnswer{BatchRequestID: rawString(req.BatchRequestID), Serviced: []batchServiced{}, Unserviced: []string{}}
-	for _, item := range req.RestRequests {
-		ans.Serviced = append(ans.Serviced, i.batchItem(r.Context(), c, item))
+	maxIn, maxOut := i.batchLimits(r)
+	for k, item := range req.RestRequests {
+		body, decodeErr := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(item.Body), ""))
+		if len(body) > maxIn {
+			ans.Unserviced = unserviced(req.RestRequests[k:])
+			break
+		}
+		served, outLen := i.batchItem(r.Context(), c, item, body, decodeErr)
+		if outLen > maxOut {
+			// The item ran; its answer is over the limit, so the batch
+			// stops here and returns it and the rest as unserviced.
+			ans.Unserviced = unserviced(req.RestRequests[k:])
+			break
+		}
+		ans.Serviced = append(ans.Serviced, served)
 	}
 	b, _ := json.Marshal(ans)
 	h := w.Header()
@@ -125,12 +138,59 @@ func (i *Instance) batch(w http.ResponseWriter, r *http.Request, c *Caller) {
 	_, _ = w.Write(b)
 }
 
-// batchItem runs one item through the instance's own router.
-func (i *Instance) batchItem(ctx context.Context, c *Caller, item batchItem) batchServiced {
+// Size limits of the Batch API reference ("Size and processing limits"):
+// "Each item in the request: 5 MB. You can change this default by updating
+// the glide.rest.batch.max.inputSize system property. Maximum value: 10
+// MB." "Each item in the response: 10 MB … glide.rest.batch.max.outputSize
+// … or adding the X-BATCHREQUEST-MAX-OUTPUT-SIZE header to your request.
+// The … header value cannot exceed the value of the system property."
+// "When a batch request reaches a size or processing limit, the system
+// cancels the transaction and returns unprocessed requests in the
+// unserviced JSON array." The properties' unit is not documented: the fake
+// reads bytes (docs/fidelity.md).
+const (
+	PropBatchMaxInputSize  = "glide.rest.batch.max.inputSize"
+	PropBatchMaxOutputSize = "glide.rest.batch.max.outputSize"
+	batchInputSizeDefault  = 5 << 20
+	batchInputSizeCeiling  = 10 << 20
+	batchOutputSizeDefault = 10 << 20
+)
+
+// batchLimits are the item size limits in force for r, in bytes.
+func (i *Instance) batchLimits(r *http.Request) (maxIn, maxOut int) {
+	positive := func(s string) (int, bool) {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		return n, err == nil && n > 0
+	}
+	maxIn, maxOut = batchInputSizeDefault, batchOutputSizeDefault
+	if n, ok := positive(i.Property(PropBatchMaxInputSize)); ok {
+		maxIn = min(n, batchInputSizeCeiling)
+	}
+	if n, ok := positive(i.Property(PropBatchMaxOutputSize)); ok {
+		maxOut = n
+	}
+	if n, ok := positive(r.Header.Get("X-BATCHREQUEST-MAX-OUTPUT-SIZE")); ok {
+		maxOut = min(n, maxOut)
+	}
+	return maxIn, maxOut
+}
+
+// unserviced lists the ids of the items a cancelled batch did not answer.
+func unserviced(items []batchItem) []string {
+	ids := make([]string, 0, len(items))
+	for _, it := range items {
+		ids = append(ids, rawString(it.ID))
+	}
+	return ids
+}
+
+// batchItem runs one item, whose decoded body is body (err when it was
+// not base64), through the instance's own router; outLen is the size of
+// its answer's body.
+func (i *Instance) batchItem(ctx context.Context, c *Caller, item batchItem, body []byte, err error) (served batchServiced, outLen int) {
 	out := batchServiced{ID: rawString(item.ID), Headers: []batchHeader{}}
 	start := i.clock.Now()
 	rec := &itemRecorder{h: http.Header{}}
-	body, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(item.Body), ""))
 	switch {
 	case item.Method == "" || item.URL == "" || !strings.HasPrefix(item.URL, "/"):
 		WriteError(rec, http.StatusBadRequest, "Exception while reading request", "A batch item needs an id, a method and a relative url")
@@ -172,5 +232,5 @@ func (i *Instance) batchItem(ctx context.Context, c *Caller, item batchItem) bat
 			out.Headers = append(out.Headers, batchHeader{Name: "Content-Length", Value: strconv.Itoa(rec.body.Len())})
 		}
 	}
-	return out
+	return out, rec.body.Len()
 }

@@ -194,6 +194,8 @@ func platformTables() []*Table {
 			{Name: "user_password", Label: "Password", Type: TypePassword},
 			integer("failed_attempts", "Failed login attempts", "0"),
 			{Name: "last_login_time", Label: "Last login time", Type: TypeDateTime},
+			// Empty: the system's (userdates.go).
+			str("time_zone", "Time zone"), str("date_format", "Date format"), str("time_format", "Time format"),
 		}, ACLRoles: map[Op][]string{OpRead: internal, OpCreate: userAdmin, OpWrite: userAdmin, OpDelete: userAdmin}},
 		{Name: "sys_user_role", Label: "Role", ApplicationFile: true, Fields: []*Field{
 			str("name", "Name"), str("description", "Description"), str("suffix", "Suffix"),

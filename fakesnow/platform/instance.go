@@ -477,8 +477,8 @@ func (i *Instance) routes() *mux.Router {
 	r.HandleFunc("/navpage.do", i.ssoCallback).Methods(http.MethodPost)
 	r.HandleFunc("/oauth_token.do", i.oauthToken)
 	for _, prefix := range []string{"/api/now/table", "/api/now/v1/table", "/api/now/v2/table"} {
-		r.HandleFunc(prefix+"/{table}", i.authenticated(i.tableCollection)).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
-		r.HandleFunc(prefix+"/{table}/{sys_id}", i.authenticated(i.tableRecord)).Methods(http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete)
+		r.HandleFunc(prefix+"/{table}", xmlBodies(i.authenticated(i.tableCollection))).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
+		r.HandleFunc(prefix+"/{table}/{sys_id}", xmlBodies(i.authenticated(i.tableRecord))).Methods(http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete)
 	}
 	// The other APIs real clients call (batch.go, aggregate.go,
 	// attachment.go). The Batch API exists at v1 only.
@@ -489,6 +489,7 @@ func (i *Instance) routes() *mux.Router {
 	for _, prefix := range []string{"/api/now/attachment", "/api/now/v1/attachment"} {
 		r.HandleFunc(prefix, i.authenticated(i.attachmentList)).Methods(http.MethodGet)
 		r.HandleFunc(prefix+"/file", i.authenticated(i.attachmentUpload)).Methods(http.MethodPost)
+		r.HandleFunc(prefix+"/upload", i.authenticated(i.attachmentMultipart)).Methods(http.MethodPost)
 		r.HandleFunc(prefix+"/{sys_id}", i.authenticated(i.attachmentRecord)).Methods(http.MethodGet, http.MethodDelete)
 		r.HandleFunc(prefix+"/{sys_id}/file", i.authenticated(i.attachmentFile)).Methods(http.MethodGet)
 	}

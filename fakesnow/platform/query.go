@@ -6,10 +6,11 @@ import "github.com/m365snow/m365snow/fakesnow/encodedquery"
 // javascript: GlideSystem calls, RELATIVE*, ON and DYNAMIC operators —
 // against the instance's clock and the caller (encodedquery.Bind). The
 // bound query carries concrete values, so the read cache keys on them.
-// Time zone: UTC, the zone of the fake's users (sys_user.time_zone is not
-// modelled).
+// Day, week, month, … boundaries are the caller's: computed in the time
+// zone their display values use (userdates.go), so that "Today" is the
+// day their dates show (modelled; docs/fidelity.md).
 func (i *Instance) bindQueryLocked(c *Caller, q encodedquery.Query) encodedquery.Query {
-	env := encodedquery.Env{Now: i.clock.Now()}
+	env := encodedquery.Env{Now: i.clock.Now(), Loc: i.userDatesLocked(c).loc}
 	if c != nil {
 		env.UserID, env.UserName = c.SysID, c.UserName
 	}

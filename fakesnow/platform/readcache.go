@@ -103,7 +103,7 @@ func (i *Instance) selectCachedLocked(rd *reader, td *tableData, q encodedquery.
 // visibleNamesLocked); a dot-walk makes it the caller's own.
 func (i *Instance) renderKeyLocked(rd *reader, td *tableData, v view, names []string) [sha256.Size]byte {
 	h := sha256.New()
-	h.Write([]byte(v.display + "\x00" + strconv.FormatBool(v.excludeLink) + "\x00" + v.version + "\x00"))
+	h.Write([]byte(v.display + "\x00" + strconv.FormatBool(v.excludeLink) + "\x00" + v.version + "\x00" + v.dates.key + "\x00"))
 	walks := false
 	for _, n := range names {
 		h.Write([]byte(n))

@@ -156,7 +156,7 @@ func (i *Instance) writeRulesLocked(td *tableData, rec Record, given map[string]
 // journalDisplayLocked is a journal field's display value: its entries,
 // newest first, each as "<date> - <user's name> (<label>)\n<text>\n\n"
 // (docs/fidelity.md). A journal list combines the record's journal fields.
-func (i *Instance) journalDisplayLocked(td *tableData, rec Record, f *Field) string {
+func (i *Instance) journalDisplayLocked(td *tableData, rec Record, f *Field, dates userDates) string {
 	var elements []string
 	if f.Type == TypeJournal {
 		elements = []string{f.Name}
@@ -175,7 +175,7 @@ func (i *Instance) journalDisplayLocked(td *tableData, rec Record, f *Field) str
 		if ef, ok := td.def.Field(e["element"]); ok {
 			label = ef.Label
 		}
-		b.WriteString(e["sys_created_on"] + " - " + i.fullNameLocked(e["sys_created_by"]) + " (" + label + ")\n" + e["value"] + "\n\n")
+		b.WriteString(dates.display(e["sys_created_on"]) + " - " + i.fullNameLocked(e["sys_created_by"]) + " (" + label + ")\n" + e["value"] + "\n\n")
 	}
 	return b.String()
 }
@@ -185,9 +185,9 @@ func (i *Instance) journalDisplayLocked(td *tableData, rec Record, f *Field) str
 func (i *Instance) journalMemberLocked(td *tableData, rec Record, f *Field, name string, v view) member {
 	switch v.display {
 	case "true":
-		return member{key: name, str: i.journalDisplayLocked(td, rec, f)}
+		return member{key: name, str: i.journalDisplayLocked(td, rec, f, v.dates)}
 	case "all":
-		return member{key: name, obj: object{{key: "display_value", str: i.journalDisplayLocked(td, rec, f)}, {key: "value", str: ""}}}
+		return member{key: name, obj: object{{key: "display_value", str: i.journalDisplayLocked(td, rec, f, v.dates)}, {key: "value", str: ""}}}
 	}
 	return member{key: name, str: ""}
 }

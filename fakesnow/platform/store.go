@@ -99,14 +99,17 @@ func (i *Instance) normalizeLocked(f *Field, v string) (string, error) {
 			return t.UTC().Format(TimeFormat), nil
 		}
 		return "", &ValueError{f.Name, fmt.Sprintf("%q is not a date-time (YYYY-MM-DD HH:MM:SS)", v)}
-	case TypeReference:
-		return i.resolveRefLocked(f.Reference, v), nil
 	}
+	// A reference keeps the value given: "false: Treats input values as
+	// actual values and stored them in the database without manipulation"
+	// (Table API reference, sysparm_input_display_value). Names resolve
+	// only as display input (inputDisplayLocked).
 	return v, nil
 }
 
 // resolveRefLocked accepts a sys_id, or a display value that names exactly
-// one target record, as ServiceNow does for reference inputs.
+// one target record, as ServiceNow does for reference display input
+// (sysparm_input_display_value=true).
 func (i *Instance) resolveRefLocked(table, v string) string {
 	if v == "" {
 		return ""

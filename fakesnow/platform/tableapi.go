@@ -21,7 +21,8 @@ type view struct {
 	fields      []string // nil: all fields
 	display     string   // "false", "true" or "all"
 	excludeLink bool
-	version     string // "", "v1" or "v2": echoed in reference links
+	version     string    // "", "v1" or "v2": echoed in reference links
+	dates       userDates // the caller's date-time display (userdates.go)
 }
 
 func parseView(r *http.Request) view { return parseViewQuery(r, r.URL.Query()) }
@@ -113,7 +114,7 @@ func (i *Instance) renderLocked(rd *reader, td *tableData, rec Record, v view, n
 			// A dot-walked reference under display values is an object
 			// with its display value and link (issue 12 item 5).
 			if f.Type == TypeReference && val != "" && v.display != "false" && !v.excludeLink {
-				obj := object{{key: "display_value", str: i.displayLocked(f, val)}, {key: "link", str: i.tableLink(v, f.Reference, val)}}
+				obj := object{{key: "display_value", str: i.displayInLocked(f, val, v)}, {key: "link", str: i.tableLink(v, f.Reference, val)}}
 				if v.display == "all" {
 					obj = append(obj, member{key: "value", str: val})
 				}
@@ -122,7 +123,7 @@ func (i *Instance) renderLocked(rd *reader, td *tableData, rec Record, v view, n
 			}
 			// Dot-walked fields come back flat under their dotted name.
 			if v.display != "false" {
-				val = i.displayLocked(f, val)
+				val = i.displayInLocked(f, val, v)
 			}
 			out = append(out, member{key: name, str: val})
 			continue
@@ -130,7 +131,7 @@ func (i *Instance) renderLocked(rd *reader, td *tableData, rec Record, v view, n
 		if f.Type == TypeReference && val != "" {
 			if v.excludeLink && v.display != "all" {
 				if v.display == "true" {
-					val = i.displayLocked(f, val)
+					val = i.displayInLocked(f, val, v)
 				}
 				out = append(out, member{key: name, str: val})
 				continue
@@ -138,7 +139,7 @@ func (i *Instance) renderLocked(rd *reader, td *tableData, rec Record, v view, n
 			// Members in JSON order: display_value, link, value.
 			obj := make(object, 0, 3)
 			if v.display != "false" {
-				obj = append(obj, member{key: "display_value", str: i.displayLocked(f, val)})
+				obj = append(obj, member{key: "display_value", str: i.displayInLocked(f, val, v)})
 			}
 			if !v.excludeLink {
 				obj = append(obj, member{key: "link", str: i.tableLink(v, f.Reference, val)})
@@ -153,9 +154,9 @@ func (i *Instance) renderLocked(rd *reader, td *tableData, rec Record, v view, n
 		case "false":
 			out = append(out, member{key: name, str: val})
 		case "true":
-			out = append(out, member{key: name, str: i.displayLocked(f, val)})
+			out = append(out, member{key: name, str: i.displayInLocked(f, val, v)})
 		case "all":
-			out = append(out, member{key: name, obj: object{{key: "display_value", str: i.displayLocked(f, val)}, {key: "value", str: val}}})
+			out = append(out, member{key: name, obj: object{{key: "display_value", str: i.displayInLocked(f, val, v)}, {key: "value", str: val}}})
 		}
 	}
 	return out
@@ -164,7 +165,17 @@ func (i *Instance) renderLocked(rd *reader, td *tableData, rec Record, v view, n
 // writeRecordLocked answers one record, as c may read it.
 func (i *Instance) writeRecordLocked(w http.ResponseWriter, status int, c *Caller, td *tableData, rec Record, v view) {
 	rd := readerFor(c)
+	v.dates = i.userDatesLocked(c)
 	i.writeRecords(w, status, [][]byte{i.renderLocked(rd, td, rec, v, i.visibleNamesLocked(rd, td, v)).appendJSON(nil)}, true)
+}
+
+// displayInLocked is displayLocked with date-times in the time zone and
+// format of the view's caller (userdates.go).
+func (i *Instance) displayInLocked(f *Field, val string, v view) string {
+	if f.Type == TypeDateTime {
+		return v.dates.display(val)
+	}
+	return i.displayLocked(f, val)
 }
 
 // displayLocked is a value's display value: choice labels, and for
@@ -233,6 +244,7 @@ func (i *Instance) tableCollection(w http.ResponseWriter, r *http.Request, c *Ca
 	if !i.webServicesLocked(w, table) {
 		return
 	}
+	v.dates = i.userDatesLocked(c)
 	var page [][]byte
 	total := 0
 	offset, limit := intParam(q, "sysparm_offset", 0), intParam(q, "sysparm_limit", 10000)
@@ -401,6 +413,10 @@ func WriteBodyError(w http.ResponseWriter, r *http.Request, err error) {
 			fmt.Sprintf("Content-Type %q is not supported: send application/json.", r.Header.Get("Content-Type")))
 		return
 	}
+	if errors.Is(err, errInvalidXML) {
+		WriteError(w, http.StatusBadRequest, "Exception while reading request", "The payload is not valid XML.")
+		return
+	}
 	WriteError(w, http.StatusBadRequest, "Exception while reading request", "The payload is not valid JSON.")
 }
 
@@ -446,7 +462,7 @@ func (i *Instance) tableInsert(w http.ResponseWriter, r *http.Request, c *Caller
 			delete(values, k)
 		}
 	}
-	i.tableWriteParamsLocked(r, td, values)
+	i.tableWriteParamsLocked(r, c, td, values)
 	rec, err := i.insertLocked(table, values, c.UserName, i.currentAppLocked(c.SysID), false)
 	if err != nil {
 		writeStoreError(w, err)
@@ -490,7 +506,7 @@ func (i *Instance) tableUpdate(w http.ResponseWriter, r *http.Request, c *Caller
 	if td.def.OwnRows != "" && !c.roles["admin"] {
 		delete(values, td.def.OwnRows)
 	}
-	i.tableWriteParamsLocked(r, td, values)
+	i.tableWriteParamsLocked(r, c, td, values)
 	newPassword := table == "sys_user" && values["user_password"] != "" && values["user_password"] != rec["user_password"]
 	upd, err := i.updateLocked(table, id, values, c.UserName)
 	if err != nil {

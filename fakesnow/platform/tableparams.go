@@ -35,14 +35,28 @@ func canonicalSysID(id string) string {
 }
 
 // inputDisplayLocked turns display values into values when
-// sysparm_input_display_value=true: choice labels become their values
-// (references are resolved by name in any case, see resolveRefLocked).
+// sysparm_input_display_value=true: choice labels become their values and
+// a reference's display value (the target's display field) its sys_id.
 // "true: Treats input values as display values and they are manipulated
 // so they are stored properly in the database" (Table API reference).
-func (i *Instance) inputDisplayLocked(td *tableData, values map[string]string) {
+// Without it, both are stored as given (normalizeLocked).
+// A date-time is read in the caller's time zone and date/time format;
+// one that does not parse so is left for normalizeLocked (internal
+// format, UTC).
+func (i *Instance) inputDisplayLocked(td *tableData, values map[string]string, dates userDates) {
 	for name, v := range values {
 		f, ok := td.def.Field(name)
-		if !ok || len(f.Choices) == 0 {
+		if !ok {
+			continue
+		}
+		if f.Type == TypeDateTime {
+			if utc, ok := dates.parse(v); ok {
+				values[name] = utc
+			}
+			continue
+		}
+		if f.Type == TypeReference {
+			values[name] = i.resolveRefLocked(f.Reference, v)
 			continue
 		}
 		for _, c := range f.Choices {
@@ -56,11 +70,11 @@ func (i *Instance) inputDisplayLocked(td *tableData, values map[string]string) {
 
 // tableWriteParamsLocked applies the write parameters of a Table API
 // request to its values.
-func (i *Instance) tableWriteParamsLocked(r *http.Request, td *tableData, values map[string]string) {
+func (i *Instance) tableWriteParamsLocked(r *http.Request, c *Caller, td *tableData, values map[string]string) {
 	if id, ok := values["sys_id"]; ok {
 		values["sys_id"] = canonicalSysID(id)
 	}
 	if strings.EqualFold(r.URL.Query().Get("sysparm_input_display_value"), "true") {
-		i.inputDisplayLocked(td, values)
+		i.inputDisplayLocked(td, values, i.userDatesLocked(c))
 	}
 }

@@ -115,3 +115,52 @@ func mustFirst(t *testing.T, e *env, q string) string {
 	}
 	return rec["sys_id"]
 }
+
+// TestInputDisplayValue: sysparm_input_display_value. The Table API
+// reference: "true: Treats input values as display values and they are
+// manipulated so they can be stored properly in the database. false:
+// Treats input values as actual values and stored them in the database
+// without manipulation" (default false); ServiceNow's mobile SDK docs say
+// the same of TREAT_INPUT_VALUES_AS_DISPLAY_VALUES ("If this value isn't
+// set to true, the passed values are assumed to be the actual field
+// values"). A reference given by name is stored as given unless the
+// parameter is true.
+func TestInputDisplayValue(t *testing.T) {
+	e := newEnv(t)
+	abel := e.ids["abel.tuter"]
+	cases := []struct {
+		name, method, params, caller string
+		wantValue                    string // caller_id's stored value
+		wantDisplay                  string // its display value
+	}{
+		{"default: a name is stored raw", "POST", "", "Abel Tuter", "Abel Tuter", ""},
+		{"false: a name is stored raw", "POST", "?sysparm_input_display_value=false", "Abel Tuter", "Abel Tuter", ""},
+		{"false: a sys_id is stored", "POST", "?sysparm_input_display_value=false", abel, abel, "Abel Tuter"},
+		{"true: a name resolves to its sys_id", "POST", "?sysparm_input_display_value=true", "Abel Tuter", abel, "Abel Tuter"},
+		{"true: a name in another case resolves", "POST", "?sysparm_input_display_value=TRUE", "abel tuter", abel, "Abel Tuter"},
+		{"true: a sys_id is kept", "POST", "?sysparm_input_display_value=true", abel, abel, "Abel Tuter"},
+		{"true: an unknown name is kept", "POST", "?sysparm_input_display_value=true", "Nobody Here", "Nobody Here", ""},
+		{"PATCH default: a name is stored raw", "PATCH", "", "Abel Tuter", "Abel Tuter", ""},
+		{"PATCH true: a name resolves", "PATCH", "?sysparm_input_display_value=true", "Abel Tuter", abel, "Abel Tuter"},
+	}
+	target := mustFirst(t, e, "number=INC0010002")
+	for _, c := range cases {
+		path := "/api/now/table/incident"
+		if c.method == "PATCH" {
+			path += "/" + target
+		}
+		sep := "?"
+		if c.params != "" {
+			sep = "&"
+		}
+		r := e.call(t, c.method, path+c.params+sep+"sysparm_display_value=all&sysparm_fields=caller_id", "admin", `{"caller_id":"`+c.caller+`","short_description":"idv"}`)
+		if r.status != 201 && r.status != 200 {
+			t.Errorf("%s: %d %s", c.name, r.status, r.raw)
+			continue
+		}
+		got, _ := r.record()["caller_id"].(map[string]any)
+		if got["value"] != c.wantValue || got["display_value"] != c.wantDisplay {
+			t.Errorf("%s: caller_id %v, want value %q display %q", c.name, got, c.wantValue, c.wantDisplay)
+		}
+	}
+}

@@ -48,6 +48,8 @@ type Proxy struct {
 	conns *connListener
 	// clear forwards absolute-form http:// requests, Host kept.
 	clear *httputil.ReverseProxy
+	// base reaches the fakes; its idle connections close with the proxy.
+	base *http.Transport
 }
 
 type hostKey struct{}
@@ -61,10 +63,15 @@ func New(opts Options) (*Proxy, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Proxy{hosts: opts.Hosts, ca: opts.CA, log: log, conns: newConnListener()}
+	// The fakes behind the proxy speak plain HTTP, or HTTPS with
+	// certificates from this same CA (sandbox --tls): trust it, and only it.
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.TLSClientConfig = &tls.Config{RootCAs: opts.CA.Pool(), MinVersion: tls.VersionTLS12}
+	p := &Proxy{hosts: opts.Hosts, ca: opts.CA, log: log, conns: newConnListener(), base: base}
+	upstream := &hostmap.Transport{Map: opts.Hosts, Base: base}
 	p.clear = &httputil.ReverseProxy{
 		Rewrite:      func(pr *httputil.ProxyRequest) { pr.Out.Host = pr.In.URL.Host },
-		Transport:    &hostmap.Transport{Map: opts.Hosts},
+		Transport:    upstream,
 		ErrorHandler: p.badGateway,
 	}
 	forward := &httputil.ReverseProxy{
@@ -74,7 +81,7 @@ func New(opts Options) (*Proxy, error) {
 			pr.Out.URL.Host = host
 			pr.Out.Host = pr.In.Host
 		},
-		Transport:    &hostmap.Transport{Map: opts.Hosts},
+		Transport:    upstream,
 		ErrorHandler: p.badGateway,
 	}
 	p.inner = &http.Server{
@@ -120,6 +127,7 @@ func New(opts Options) (*Proxy, error) {
 func (p *Proxy) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	defer p.base.CloseIdleConnections()
 	return p.inner.Shutdown(ctx)
 }
 

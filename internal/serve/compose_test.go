@@ -45,9 +45,9 @@ func TestComposeIsLoopbackAndTokenGuarded(t *testing.T) {
 	// and start after that one.
 	var compose struct {
 		Services map[string]struct {
-			Build     any      `yaml:"build"`
-			Image     string   `yaml:"image"`
-			DependsOn []string `yaml:"depends_on"`
+			Build     any       `yaml:"build"`
+			Image     string    `yaml:"image"`
+			DependsOn yaml.Node `yaml:"depends_on"` // a list, or a map with conditions
 		} `yaml:"services"`
 	}
 	if err := yaml.Unmarshal(base, &compose); err != nil {
@@ -62,9 +62,27 @@ func TestComposeIsLoopbackAndTokenGuarded(t *testing.T) {
 			builders++
 			continue
 		}
-		if len(s.DependsOn) == 0 {
+		if len(s.DependsOn.Content) == 0 {
 			t.Errorf("%s does not start after the service that builds the image", name)
 		}
+	}
+	// fakem365 applies inducements signed by a Microsoft 365 admin, with a
+	// token from fakeaad (troubleshooting-3): it starts once fakeaad is
+	// healthy, not merely started.
+	var m365 struct {
+		Services struct {
+			Fakem365 struct {
+				DependsOn map[string]struct {
+					Condition string `yaml:"condition"`
+				} `yaml:"depends_on"`
+			} `yaml:"fakem365"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(base, &m365); err != nil {
+		t.Fatal(err)
+	}
+	if c := m365.Services.Fakem365.DependsOn["fakeaad"].Condition; c != "service_healthy" {
+		t.Errorf("fakem365 depends on fakeaad with condition %q, want service_healthy", c)
 	}
 	if builders != 1 {
 		t.Errorf("%d services build the image, want 1", builders)

@@ -7,6 +7,7 @@ package serve
 import (
 	"context"
 	"crypto/tls"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -146,9 +147,30 @@ func (f *Flags) Listener(extraHosts ...string) (net.Listener, error) {
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("certificate %s with key %s: %w", certFile, keyFile, err)
+		return nil, pairError(certFile, keyFile, err)
 	}
-	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
+	return tls.NewListener(ln, TLSConfig(cert)), nil
+}
+
+// pairError says which of a certificate and its key is wrong: a file that
+// cannot be read or holds no PEM block is named alone.
+func pairError(certFile, keyFile string, err error) error {
+	for _, f := range []struct{ what, path string }{{"certificate", certFile}, {"key", keyFile}} {
+		b, rerr := os.ReadFile(f.path)
+		if rerr != nil {
+			return fmt.Errorf("%s %s: %w", f.what, f.path, rerr)
+		}
+		if blk, _ := pem.Decode(b); blk == nil {
+			return fmt.Errorf("%s %s holds no PEM block", f.what, f.path)
+		}
+	}
+	return fmt.Errorf("certificate %s with key %s: %w", certFile, keyFile, err)
+}
+
+// TLSConfig is how every listener of the project serves HTTPS: the
+// binaries' --tls-cert and --tls-self-signed, and the sandbox's --tls.
+func TLSConfig(cert tls.Certificate) *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 }
 
 // Advertised is the address to print and route to for a listener: one

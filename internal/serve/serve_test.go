@@ -137,20 +137,58 @@ func TestCommandPrintsItsStartupLineInTheChosenFormat(t *testing.T) {
 	}
 }
 
-// A bad certificate or key is reported with its file names.
+// A bad certificate or key is reported with its file name: the one that
+// is wrong alone, or both when they do not belong together.
 func TestBadCertificateNamesItsFiles(t *testing.T) {
 	dir := t.TempDir()
-	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(cert, []byte("not a PEM"), 0o600); err != nil {
+	good, goodKey, err := SelfSigned(filepath.Join(dir, "ca"), []string{"127.0.0.1"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(key, []byte("not a PEM"), 0o600); err != nil {
+	_, otherKey, err := SelfSigned(filepath.Join(dir, "other"), []string{"127.0.0.1"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	f := Flags{Listen: "127.0.0.1:0", TLSCert: cert, TLSKey: key}
-	_, err := f.Listener()
-	if err == nil || !strings.Contains(err.Error(), cert) || !strings.Contains(err.Error(), key) {
-		t.Fatalf("got %v, want both file names", err)
+	junk := filepath.Join(dir, "junk.pem")
+	if err := os.WriteFile(junk, []byte("not a PEM"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.pem")
+	for _, tc := range []struct {
+		name, cert, key string
+		want, notWant   string
+	}{
+		{"bad certificate", junk, goodKey, "certificate " + junk + " holds no PEM block", goodKey},
+		{"bad key", good, junk, "key " + junk + " holds no PEM block", good},
+		{"missing key", good, missing, "key " + missing + ": open", good},
+		{"not a pair", good, otherKey, "certificate " + good + " with key " + otherKey, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := Flags{Listen: "127.0.0.1:0", TLSCert: tc.cert, TLSKey: tc.key}
+			_, err := f.Listener()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || tc.notWant != "" && strings.Contains(err.Error(), tc.notWant) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A port already taken is reported with the fake's name and its flag.
+func TestBusyPortNamesTheFakeAndItsFlag(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cmd := Command{Name: "fakex", Summary: "fakex", DefaultListen: "127.0.0.1:0",
+		Build: func(*Flags, *fixture.File, *hostmap.Map, *slog.Logger) (http.Handler, error) {
+			return http.NotFoundHandler(), nil
+		}}
+	var out strings.Builder
+	code := cmd.Run(context.Background(), []string{"--listen", busy.Addr().String()}, &out)
+	if want := "fakex: cannot serve on " + busy.Addr().String() + " (--listen): "; code != 1 || !strings.Contains(out.String(), want) ||
+		!strings.Contains(out.String(), "address already in use") {
+		t.Errorf("exit %d, output %q, want %q and the reason", code, out.String(), want)
 	}
 }
 

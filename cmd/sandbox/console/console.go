@@ -60,6 +60,11 @@ type Options struct {
 	Users        []User
 	Apps         []App
 	Repositories []Repository
+	// Setup, when set, is what the Setup wizard's fields start with.
+	Setup *SetupChoices
+	// Tenants are the Microsoft 365 tenants whose admin center the
+	// console opens.
+	Tenants []Tenant
 	// Client reaches the parties; nil means a client with a 10 s timeout.
 	Client *http.Client
 }
@@ -82,8 +87,9 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 }).ParseFS(templateFS, "templates/*.html"))
 
 type console struct {
-	opts   Options
-	client *http.Client
+	opts     Options
+	client   *http.Client
+	sessions sessions
 }
 
 // New returns the console's handler. Mount it at /.
@@ -102,6 +108,13 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("POST /reset", c.reset)
 	mux.HandleFunc("GET /incident", c.incidentPage)
 	mux.HandleFunc("GET /logs", c.logs)
+	mux.HandleFunc("GET /setup", c.setupPage)
+	mux.HandleFunc("GET /troubleshooting", c.troubleshooting)
+	mux.HandleFunc("POST /troubleshooting", c.induce)
+	mux.HandleFunc("GET /outbound", c.outbound)
+	mux.HandleFunc("GET /admin-center", c.adminCenter)
+	mux.HandleFunc("POST /admin-center/{what}", c.adminCenterSave)
+	mux.HandleFunc("POST /setup/{step}", c.setupPost)
 	mux.HandleFunc("POST /incident", c.incidentPage)
 	mux.HandleFunc("GET /style.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
@@ -141,8 +154,18 @@ func (c *console) renderStatus(w http.ResponseWriter, r *http.Request, status in
 }
 
 // done redirects back after an action, with what happened.
-func done(w http.ResponseWriter, r *http.Request, to, msg string) {
-	http.Redirect(w, r, to+"?msg="+url.QueryEscape(msg), http.StatusSeeOther)
+// kv are more query parameters, name then value.
+// to may end in a #fragment, the part of the page the outcome concerns.
+func done(w http.ResponseWriter, r *http.Request, to, msg string, kv ...string) {
+	q := url.Values{"msg": {msg}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		q.Set(kv[i], kv[i+1])
+	}
+	path, frag, _ := strings.Cut(to, "#")
+	if frag != "" {
+		frag = "#" + frag
+	}
+	http.Redirect(w, r, path+"?"+q.Encode()+frag, http.StatusSeeOther)
 }
 
 func (c *console) party(name string) (Party, bool) {
@@ -168,7 +191,21 @@ func (c *console) selected(name string) ([]Party, error) {
 // call makes one request to a party and decodes a JSON answer into out
 // (when not nil). A status of 300 or more is an error carrying the
 // party's own message.
-func (c *console) call(method, u string, body any, out any, basic ...string) error {
+//
+// call sends the admin token, for the control planes; callUser signs in
+// as a ServiceNow user.
+func (c *console) call(method, u string, body any, out any) error {
+	return c.send(method, u, body, out, func(req *http.Request) {
+		if c.opts.AdminToken != "" {
+			req.Header.Set("Authorization", "Bearer "+c.opts.AdminToken)
+		}
+	})
+}
+
+func shellQuote(s string) string { return strings.ReplaceAll(s, "'", `'\''`) }
+
+// send is call with the request's authentication set by auth.
+func (c *console) send(method, u string, body any, out any, auth func(*http.Request)) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -185,11 +222,7 @@ func (c *console) call(method, u string, body any, out any, basic ...string) err
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if len(basic) == 2 {
-		req.SetBasicAuth(basic[0], basic[1])
-	} else if c.opts.AdminToken != "" {
-		req.Header.Set("Authorization", "Bearer "+c.opts.AdminToken)
-	}
+	auth(req)
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return err
@@ -206,17 +239,44 @@ func (c *console) call(method, u string, body any, out any, basic ...string) err
 		}
 		if json.Unmarshal(b, &e) == nil && e.Error != nil {
 			if m, ok := e.Error.(map[string]any); ok {
+				// ServiceNow's envelope: the message is what the page shows
+				// on top, the detail says why.
 				msg = fmt.Sprint(m["message"])
+				if d, ok := m["detail"].(string); ok && d != "" {
+					msg += " (" + d + ")"
+				}
 			} else {
 				msg = fmt.Sprint(e.Error)
 			}
 		}
-		return fmt.Errorf("%s %s: %d %s", method, u, resp.StatusCode, msg)
+		return &PartyError{Method: method, URL: u, Status: resp.StatusCode, Message: msg}
 	}
 	if out != nil && len(b) > 0 {
 		return json.Unmarshal(b, out)
 	}
 	return nil
+}
+
+// PartyError is a party's refusal: its status and its own message.
+type PartyError struct {
+	Method, URL string
+	Status      int
+	Message     string
+}
+
+func (e *PartyError) Error() string {
+	return fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, e.Message)
+}
+
+// statusFor is the console's status for a failed call: the party refused
+// what the visitor chose (400), or the party failed or was unreachable
+// (502).
+func statusFor(err error) int {
+	var pe *PartyError
+	if errors.As(err, &pe) && pe.Status >= 400 && pe.Status < 500 {
+		return http.StatusBadRequest
+	}
+	return http.StatusBadGateway
 }
 
 // The world at a glance.
@@ -226,6 +286,7 @@ type worldData struct {
 	Apps         []App
 	Repositories []Repository
 	Entities     []map[string]string
+	OIDC         []map[string]string // OIDC provider configurations
 	Curl         map[string]string
 	Snow, AAD    Party
 	M365         Party
@@ -256,16 +317,34 @@ func (c *console) world(w http.ResponseWriter, r *http.Request) {
 		var res struct {
 			Result []map[string]string `json:"result"`
 		}
-		err := c.call("GET", d.Snow.URL+entitiesPath, nil, &res, admin.Name, admin.Password)
+		err := c.callUser(admin, "GET", d.Snow.URL+entitiesPath, nil, &res)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("OAuth entities: %w", err))
 		}
 		d.Entities = res.Result
+		var oidc struct {
+			Result []map[string]string `json:"result"`
+		}
+		if err := c.callUser(admin, "GET", d.Snow.URL+oidcPath, nil, &oidc); err != nil {
+			errs = append(errs, fmt.Errorf("OIDC provider configurations: %w", err))
+		}
+		d.OIDC = oidc.Result
+		// Repeat each read in the admin's session, not with -u: a world
+		// may refuse Basic (prerequisites-insights-only does).
+		d.Curl = map[string]string{
+			"entities": c.curlAs(admin, "GET", d.Snow.URL+entitiesPath, nil),
+			"oidc":     c.curlAs(admin, "GET", d.Snow.URL+oidcPath, nil),
+		}
+		for _, u := range d.Users {
+			d.Curl["user:"+u.Name] = c.curlAs(admin, "GET", d.Snow.URL+"/api/now/table/sys_user?sysparm_query=user_name="+url.QueryEscape(u.Name), nil)
+		}
 	}
 	c.render(w, r, "world", "The world at a glance", d, errs...)
 }
 
 const entitiesPath = "/api/now/table/oauth_entity?sysparm_fields=name,type,client_id,token_url&sysparm_query=ORDERBYname"
+
+const oidcPath = "/api/now/table/oidc_provider_configuration?sysparm_fields=name,oidc_url,user_claim,user_field&sysparm_query=ORDERBYname"
 
 // The request journal.
 

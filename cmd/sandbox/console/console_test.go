@@ -21,7 +21,14 @@ const token = "console-test-token"
 // control planes need token, and returns both.
 func startConsole(t *testing.T) (*world.World, *httptest.Server) {
 	t.Helper()
-	f, err := world.Load("integrated-basic")
+	return startWorld(t, "integrated-basic", nil)
+}
+
+// startWorld serves a console over the named world; more, when set,
+// completes its options.
+func startWorld(t *testing.T, name string, more func(*world.World, *Options)) (*world.World, *httptest.Server) {
+	t.Helper()
+	f, err := world.Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +41,7 @@ func startConsole(t *testing.T) (*world.World, *httptest.Server) {
 	for _, u := range w.SnowFixture.Users {
 		users = append(users, User{Name: u.UserName, Password: u.Password, Roles: u.Roles, WebServiceOnly: u.WebServiceAccessOnly})
 	}
-	srv := httptest.NewServer(New(Options{
+	opts := Options{
 		Parties: []Party{
 			{Name: "fakesnow", Title: "ServiceNow instance", Hosts: w.InstanceHost, URL: w.SnowURL},
 			{Name: "fakeaad", Title: "Azure AD, Microsoft Graph", URL: w.AADURL},
@@ -44,7 +51,11 @@ func startConsole(t *testing.T) (*world.World, *httptest.Server) {
 		Users:        users,
 		Apps:         []App{{Name: "ServiceNow M365 Support", Tenant: "contoso.onmicrosoft.com", ClientID: "app-id-1", Secret: "s3cret"}},
 		Repositories: []Repository{{Tenant: "contoso.onmicrosoft.com", ID: "repo-1", AuthenticationType: "Basic", State: "saved"}},
-	}))
+	}
+	if more != nil {
+		more(w, &opts)
+	}
+	srv := httptest.NewServer(New(opts))
 	t.Cleanup(srv.Close)
 	return w, srv
 }
@@ -375,6 +386,48 @@ func TestSystemLogsWithTheGuidesFilter(t *testing.T) {
 		}
 		if !tc.found && !strings.Contains(body, "No log entries match “x_mioms_m365_assit”") {
 			t.Errorf("?source=%s does not say it found nothing", tc.source)
+		}
+	}
+}
+
+// TestSessionsOpenAgainAfterAReset: the console works in UI sessions; a
+// reset forgets them on the instance, and the console signs in again
+// rather than showing the instance's 401.
+func TestSessionsOpenAgainAfterAReset(t *testing.T) {
+	t.Parallel()
+	_, srv := startConsole(t)
+	for i, step := range []string{"GET /logs", "POST /reset", "GET /logs"} {
+		method, path, _ := strings.Cut(step, " ")
+		var form url.Values
+		if method == "POST" {
+			form = url.Values{"party": {"all"}}
+		}
+		resp, body := do(t, method, srv.URL+path, form)
+		if resp.StatusCode >= 400 || strings.Contains(body, `class="err"`) {
+			t.Fatalf("step %d, %s: %d\n%s", i, step, resp.StatusCode, body)
+		}
+		if method == "GET" && !strings.Contains(body, "curl -s -b &#39;JSESSIONID=") {
+			t.Errorf("step %d: the curl does not carry the session:\n%s", i, body)
+		}
+	}
+}
+
+// TestWorldPageShowsOIDCProviderConfigurations: the AAD mode's OIDC
+// provider configuration, read live through the Table API.
+func TestWorldPageShowsOIDCProviderConfigurations(t *testing.T) {
+	t.Parallel()
+	w, srv := startWorld(t, "prerequisites-aad", nil)
+	cfgs, err := w.Snow.Instance().Query("oidc_provider_configuration", "ORDERBYname")
+	if err != nil || len(cfgs) == 0 {
+		t.Fatalf("prerequisites-aad has no OIDC provider configuration (%v)", err)
+	}
+	resp, body := do(t, "GET", srv.URL+"/", nil)
+	if resp.StatusCode != 200 || strings.Contains(body, `class="err"`) {
+		t.Fatalf("GET /: %d\n%s", resp.StatusCode, body)
+	}
+	for _, c := range cfgs {
+		if !strings.Contains(body, "<td>"+c["name"]+"</td><td><code>"+c["oidc_url"]+"</code></td><td>"+c["user_claim"]+"</td>") {
+			t.Errorf("configuration %q not shown:\n%s", c["name"], body)
 		}
 	}
 }
