@@ -87,6 +87,27 @@ check "Table API" '"number":"INC0010001"' -u 'admin:Snow-Admin-1!' \
 	'http://127.0.0.1:8080/api/now/table/incident?sysparm_fields=number&sysparm_query=ORDERBYnumber&sysparm_limit=1'
 check "recommended solutions" '"title":"Mail is not syncing on mobile devices"' -u 'admin:Snow-Admin-1!' -X POST \
 	http://127.0.0.1:8080/api/x_mioms_m365_assis/v1/incidents/INC0010001/solutions
+# Proxy mode (issue 16): fakesnow's forward proxy serves the real host names
+# of all three fakes to a client that trusts the CA it hands out.
+ca=$(mktemp)
+trap 'rm -f "$ca"; dc down --remove-orphans >/dev/null 2>&1 || true' EXIT
+curl -sS --max-time 10 -o "$ca" http://127.0.0.1:3128/ca.pem
+check "proxy: Azure AD token" '"access_token"' --proxy http://127.0.0.1:3128 --cacert "$ca" \
+	https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token \
+	--data-urlencode grant_type=client_credentials \
+	--data-urlencode client_id=1f9c2e4a-6b8d-4f0e-a2c4-6e8a0c2e4f61 \
+	--data-urlencode 'client_secret=Out8Q~ContosoOutboundSecret.000000000000' \
+	--data-urlencode scope=https://graph.microsoft.com/.default
+check "proxy: Table API" '"number":"INC0010001"' --proxy http://127.0.0.1:3128 --cacert "$ca" -u 'admin:Snow-Admin-1!' \
+	'https://dev12345.service-now.com/api/now/table/incident?sysparm_fields=number&sysparm_query=ORDERBYnumber&sysparm_limit=1'
+check "proxy: the connector" 'HTTP/' --proxy http://127.0.0.1:3128 --cacert "$ca" -o /dev/null -w 'HTTP/%{http_version} %{http_code}' \
+	https://connector.rave.microsoft.com/
+refused=$(curl -sS -v --max-time 10 --proxy http://127.0.0.1:3128 https://example.com/ 2>&1 || true)
+if [[ $refused != *"403 m365snow proxy refuses example.com"* ]]; then
+	echo "compose-smoke: proxy: example.com was not refused: $refused" >&2
+	exit 1
+fi
+echo "compose-smoke: proxy: other hosts refused ok"
 # The control plane: refused without the token and from a foreign Origin,
 # served with the token.
 check "control plane without token" '"error":"the control plane needs the admin token' http://127.0.0.1:8081/__admin/clock

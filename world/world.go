@@ -54,6 +54,14 @@ type Options struct {
 	// AdminToken, when set, is required on every fake's /__admin/
 	// (adminapi.Guard, which also refuses foreign Origins and Hosts).
 	AdminToken string
+	// SnowPublicURL, AADPublicURL and M365PublicURL, when set, are where
+	// a person reaches each fake from outside (a port mapping, a reverse
+	// proxy): the world's URLs (SnowURL, …), hence every printed command
+	// and the instance's links, name them; the control plane answers their
+	// host, and with CA their certificates cover it. The fakes still reach
+	// each other at their listeners, and documents that name the real
+	// hosts (discovery, connectorUrl) keep them.
+	SnowPublicURL, AADPublicURL, M365PublicURL string
 	// CA, when set, makes every fake serve HTTPS with a certificate from
 	// it for its listen address, loopback and the real names it stands
 	// for; the world's URLs are then https:// and its own calls trust CA.
@@ -166,9 +174,16 @@ func Start(opts Options) (*World, error) {
 		}
 	}
 
-	serve := func(party, listen string, h http.Handler, hosts ...string) (string, error) {
+	// serve starts h on listen, routes hosts to it and returns the URL the
+	// world names it by: public when set, else the listener's.
+	serve := func(party, listen, public string, h http.Handler, hosts ...string) (string, error) {
 		if listen == "" {
 			listen = "127.0.0.1:0"
+		}
+		public = strings.TrimRight(public, "/")
+		guarded := hosts
+		if h := adminapi.HostOf(public); h != "" {
+			guarded = append(append([]string{}, hosts...), h)
 		}
 		ln, err := net.Listen("tcp", listen)
 		if err != nil {
@@ -176,7 +191,7 @@ func Start(opts Options) (*World, error) {
 		}
 		scheme := "http"
 		if opts.CA != nil {
-			cert, err := opts.CA.Issue(certHosts(ln.Addr(), hosts)...)
+			cert, err := opts.CA.Issue(certHosts(ln.Addr(), guarded)...)
 			if err != nil {
 				ln.Close()
 				return "", fmt.Errorf("%s: certificate: %w", party, err)
@@ -190,7 +205,7 @@ func Start(opts Options) (*World, error) {
 		if srvLog == nil {
 			srvLog = slog.New(slog.DiscardHandler)
 		}
-		srv := serve.NewServer(adminapi.Guard{Token: opts.AdminToken, Hosts: hosts}.Wrap(h), srvLog)
+		srv := serve.NewServer(adminapi.Guard{Token: opts.AdminToken, Hosts: guarded}.Wrap(h), srvLog)
 		w.servers = append(w.servers, srv)
 		go func() { _ = srv.Serve(ln) }()
 		u := scheme + "://" + Advertised(ln.Addr())
@@ -199,13 +214,16 @@ func Start(opts Options) (*World, error) {
 				return "", err
 			}
 		}
+		if public != "" {
+			return public, nil
+		}
 		return u, nil
 	}
-	if w.AADURL, err = serve("fakeaad", opts.AADListen, w.AAD, wellknown.LoginHost, wellknown.GraphHost); err != nil {
+	if w.AADURL, err = serve("fakeaad", opts.AADListen, opts.AADPublicURL, w.AAD, wellknown.LoginHost, wellknown.GraphHost); err != nil {
 		w.Close()
 		return nil, err
 	}
-	if w.SnowURL, err = serve("fakesnow", opts.SnowListen, w.Snow, w.InstanceHost); err != nil {
+	if w.SnowURL, err = serve("fakesnow", opts.SnowListen, opts.SnowPublicURL, w.Snow, w.InstanceHost); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -213,7 +231,7 @@ func Start(opts Options) (*World, error) {
 		opts.Listening(w)
 	}
 	if w.M365 != nil {
-		if w.M365URL, err = serve("fakem365", opts.M365Listen, w.M365, wellknown.ConnectorHost, wellknown.AdminHost); err != nil {
+		if w.M365URL, err = serve("fakem365", opts.M365Listen, opts.M365PublicURL, w.M365, wellknown.ConnectorHost, wellknown.AdminHost); err != nil {
 			w.Close()
 			return nil, err
 		}
@@ -223,7 +241,7 @@ func Start(opts Options) (*World, error) {
 			w.Close()
 			return nil, err
 		}
-		if w.M365URL, err = serve("connector gateway", "", gateway); err != nil {
+		if w.M365URL, err = serve("connector gateway", "", "", gateway); err != nil {
 			w.Close()
 			return nil, err
 		}

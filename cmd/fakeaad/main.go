@@ -2,6 +2,7 @@
 //
 //	fakeaad [--listen 127.0.0.1:8081] [--fixture sandbox] [--public-url URL]
 //	        [--tls-cert F --tls-key F | --tls-self-signed DIR] [--log-level info] [--log-format text]
+//	        [--proxy-listen 127.0.0.1:3128 [--ca-dir DIR]]
 //	fakeaad healthcheck [--url http://127.0.0.1:8081/healthz]
 package main
 
@@ -26,6 +27,7 @@ var command = serve.Command{
 	Summary:       "fakeaad serves an in-memory Azure AD: token endpoints, OIDC discovery, JWKS and a little Microsoft Graph.",
 	DefaultListen: "127.0.0.1:8081",
 	Schema:        world.Schema(),
+	RealURL:       "https://" + wellknown.LoginHost,
 	TLSHosts:      []string{wellknown.LoginHost, wellknown.GraphHost},
 	Build: func(f *serve.Flags, wf *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error) {
 		fx, err := fakeaad.ParseFixture(&wf.AAD)

@@ -3,6 +3,7 @@
 //
 //	fakem365 [--listen 127.0.0.1:8082] [--fixture sandbox] [--public-url URL]
 //	         [--map-host HOST=ADDR ...] [--tls-cert F --tls-key F | --tls-self-signed DIR]
+//	         [--proxy-listen 127.0.0.1:3128 [--ca-dir DIR]]
 //	fakem365 healthcheck [--url http://127.0.0.1:8082/healthz]
 package main
 
@@ -27,6 +28,7 @@ var command = serve.Command{
 	Summary:       "fakem365 serves the Microsoft 365 admin portal (support integration, repositories) and the support connector.",
 	DefaultListen: "127.0.0.1:8082",
 	Schema:        world.Schema(),
+	RealURL:       "https://" + wellknown.ConnectorHost,
 	MapHost:       true,
 	TLSHosts:      []string{wellknown.ConnectorHost, wellknown.AdminHost},
 	Build: func(f *serve.Flags, wf *fixture.File, hosts *hostmap.Map, log *slog.Logger) (http.Handler, error) {

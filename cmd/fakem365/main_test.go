@@ -9,7 +9,8 @@ import (
 
 func TestRunArguments(t *testing.T) {
 	var out bytes.Buffer
-	if code := command.Run(context.Background(), []string{"--help"}, &out); code != 0 || !strings.Contains(out.String(), "-map-host value") {
+	if code := command.Run(context.Background(), []string{"--help"}, &out); code != 0 || !strings.Contains(out.String(), "-map-host value") ||
+		!strings.Contains(out.String(), "-proxy-listen string") || !strings.Contains(out.String(), "-ca-dir string") {
 		t.Fatalf("--help: %d %s", code, out.String())
 	}
 	out.Reset()

@@ -2,6 +2,7 @@
 //
 //	fakesnow [--listen 127.0.0.1:8080] [--fixture sandbox] [--public-url URL]
 //	         [--map-host HOST=ADDR ...] [--tls-cert F --tls-key F | --tls-self-signed DIR]
+//	         [--proxy-listen 127.0.0.1:3128 [--ca-dir DIR]]
 //	fakesnow healthcheck [--url http://127.0.0.1:8080/healthz]
 package main
 

@@ -7,6 +7,7 @@
 //
 //	sandbox [--world integrated-basic] [--snow-listen 127.0.0.1:8080]
 //	        [--aad-listen 127.0.0.1:8081] [--m365-listen 127.0.0.1:8082]
+//	        [--snow-public-url URL] [--aad-public-url URL] [--m365-public-url URL]
 //	        [--admin-token TOKEN] [--listen 127.0.0.1:8083] [--no-console]
 //	        [--tls] [--ca-dir DIR] [--proxy-listen 127.0.0.1:3128] [--save FILE]
 //	sandbox --list-worlds
@@ -20,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path"
@@ -55,6 +57,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	snowListen := fs.String("snow-listen", "127.0.0.1:8080", "address of the ServiceNow instance (fakesnow)")
 	aadListen := fs.String("aad-listen", "127.0.0.1:8081", "address of Azure AD and Microsoft Graph (fakeaad)")
 	m365Listen := fs.String("m365-listen", "127.0.0.1:8082", "address of the Microsoft 365 admin portal and support connector (fakem365)")
+	// As the single binaries' --public-url: where a person reaches the fake.
+	publicHelp := "base URL %s is reached at from outside, e.g. behind docker run -p 127.0.0.1:%s:%s: every printed URL, command and link names it (default: the listen URL)"
+	snowPublic := fs.String("snow-public-url", "", fmt.Sprintf(publicHelp, "the ServiceNow instance", "9080", "8080"))
+	aadPublic := fs.String("aad-public-url", "", fmt.Sprintf(publicHelp, "Azure AD", "9081", "8081"))
+	m365Public := fs.String("m365-public-url", "", fmt.Sprintf(publicHelp, "the Microsoft 365 admin portal", "9082", "8082"))
 	ownListen := fs.String("listen", "127.0.0.1:8083", "the sandbox's own address: the web console at /, and GET /__admin/world saves the running world as a world file; empty turns it off")
 	noConsole := fs.Bool("no-console", false, "do not serve the web console at / on --listen")
 	saveTo := fs.String("save", "", "on Ctrl-C, save the running world to this file (it loads with --world FILE)")
@@ -98,6 +105,14 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 			return fail(1, err)
 		}
 		return 0
+	}
+	for _, pu := range []struct{ flag, value string }{{"--snow-public-url", *snowPublic}, {"--aad-public-url", *aadPublic}, {"--m365-public-url", *m365Public}} {
+		if pu.value == "" {
+			continue
+		}
+		if u, err := url.Parse(pu.value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
+			return fail(2, fmt.Errorf("%s %q: want a base URL such as http://127.0.0.1:9080", pu.flag, pu.value))
+		}
 	}
 	if *adminToken == "" {
 		*adminToken = os.Getenv(adminapi.TokenEnv)
@@ -145,7 +160,8 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 			return fail(1, fmt.Errorf("--tls needs a CA file clients can trust, and --ca-dir %s cannot be written: choose another --ca-dir", *caDir))
 		}
 	}
-	opts := world.Options{Fixture: f, Clock: clk, SnowListen: *snowListen, AADListen: *aadListen, M365Listen: *m365Listen, Logger: log, AdminToken: *adminToken}
+	opts := world.Options{Fixture: f, Clock: clk, SnowListen: *snowListen, AADListen: *aadListen, M365Listen: *m365Listen, Logger: log, AdminToken: *adminToken,
+		SnowPublicURL: *snowPublic, AADPublicURL: *aadPublic, M365PublicURL: *m365Public}
 	// trust is the CA file the printed commands pass to curl --cacert
 	// (empty: plain HTTP).
 	trust := ""

@@ -4,12 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 
 	"github.com/m365snow/m365snow/internal/localca"
-	"github.com/m365snow/m365snow/internal/proxy"
 	"github.com/m365snow/m365snow/internal/serve"
 	"github.com/m365snow/m365snow/world"
 )
@@ -50,20 +48,9 @@ func openCA(caDir string, log *slog.Logger) (ca *localca.CA, caFile string, err 
 
 // startProxy serves the forward proxy for the world's real host names.
 func startProxy(listen string, ca *localca.CA, caFile string, w *world.World, log *slog.Logger) (*proxyInfo, error) {
-	p, err := proxy.New(proxy.Options{Hosts: w.Hosts, CA: ca, Logger: log})
+	px, err := serve.StartProxy(listen, ca, w.Hosts, log)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		p.Close()
-		return nil, fmt.Errorf("the forward proxy cannot listen on %s (--proxy-listen; empty turns it off): %w", listen, err)
-	}
-	srv := serve.NewServer(p, log)
-	go func() { _ = srv.Serve(ln) }()
-	return &proxyInfo{
-		URL:    "http://" + world.Advertised(ln.Addr()),
-		CAFile: caFile,
-		close:  func() { srv.Close(); p.Close() },
-	}, nil
+	return &proxyInfo{URL: px.URL, CAFile: caFile, close: px.Close}, nil
 }

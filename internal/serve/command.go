@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -28,6 +29,10 @@ type Command struct {
 	// PublicURLHelp, when set, describes a --public-url whose default
 	// comes from the world rather than from the listen address.
 	PublicURLHelp string
+	// RealURL is the public URL under --proxy-listen when --public-url is
+	// unset: the real name the proxy serves the fake under, so that the
+	// documents a build follows (OIDC discovery) stay behind the proxy.
+	RealURL string
 	// Schema, when set, checks world files key by key before they load,
 	// so that mistakes are reported with the file's own line numbers.
 	Schema *fixture.Schema
@@ -86,6 +91,9 @@ func (c Command) Run(ctx context.Context, args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail(1, fmt.Errorf("cannot serve on %s (--listen): %w", f.Listen, err))
 	}
+	if f.PublicURL == "" && f.ProxyListen != "" {
+		f.PublicURL = c.RealURL
+	}
 	if f.PublicURL == "" && c.PublicURLHelp == "" {
 		// The bound address, so that --listen 127.0.0.1:0 advertises a real port.
 		f.PublicURL = f.scheme() + "://" + Advertised(ln.Addr())
@@ -104,6 +112,14 @@ func (c Command) Run(ctx context.Context, args []string, stderr io.Writer) int {
 	// The control plane answers loopback and the names the fake is
 	// configured to be reached under (adminapi.Guard).
 	h = c.guard(&f, public).Wrap(h)
+	if f.ProxyListen != "" {
+		px, err := c.startProxy(&f, ln, public, log)
+		if err != nil {
+			ln.Close()
+			return fail(1, err)
+		}
+		defer px.Close()
+	}
 	log.Info(c.Name+" listening", "url", f.scheme()+"://"+ln.Addr().String(), "public_url", public, "fixture", *fixtureName, "map_host", hosts.String(),
 		"admin_token", f.AdminToken != "")
 	if err := Run(ctx, NewServer(h, log), ln); err != nil {
@@ -129,4 +145,32 @@ func (f *Flags) scheme() string {
 		return "https"
 	}
 	return "http"
+}
+
+// startProxy serves --proxy-listen: the fake's real host names (TLSHosts,
+// and its public URL's host when that is a name, as fakesnow's instance)
+// route to its own listener, the --map-host names to theirs.
+func (c Command) startProxy(f *Flags, ln net.Listener, public string, log *slog.Logger) (*Proxy, error) {
+	ca, err := f.proxyCA()
+	if err != nil {
+		return nil, err
+	}
+	own := append([]string{}, c.TLSHosts...)
+	if h := adminapi.HostOf(public); realHost(h) {
+		own = append(own, h)
+	}
+	hosts, err := f.proxyHosts(own, f.scheme()+"://"+Advertised(ln.Addr()))
+	if err != nil {
+		return nil, err
+	}
+	px, err := StartProxy(f.ProxyListen, ca, hosts, log)
+	if err != nil {
+		return nil, err
+	}
+	caFile := ca.CertPath
+	if caFile == "" {
+		caFile = px.URL + "/ca.pem (in memory: curl -s " + px.URL + "/ca.pem > ca.pem)"
+	}
+	log.Info(c.Name+" forward proxy", "https_proxy", px.URL, "ca", caFile, "hosts", hosts.String())
+	return px, nil
 }

@@ -34,6 +34,11 @@ func TestComposeIsLoopbackAndTokenGuarded(t *testing.T) {
 			}
 		}
 	}
+	// Issue 16: compose offers the forward proxy, fakesnow's, on loopback
+	// like the fakes' ports.
+	if ports := strings.Join(override.Services["fakesnow"].Ports, " "); !strings.Contains(ports, "127.0.0.1:3128:3128") {
+		t.Errorf("fakesnow publishes %q, want the proxy on 127.0.0.1:3128:3128", ports)
+	}
 	base, err := os.ReadFile("../../docker-compose.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +88,25 @@ func TestComposeIsLoopbackAndTokenGuarded(t *testing.T) {
 	}
 	if c := m365.Services.Fakem365.DependsOn["fakeaad"].Condition; c != "service_healthy" {
 		t.Errorf("fakem365 depends on fakeaad with condition %q, want service_healthy", c)
+	}
+	var commands struct {
+		Services map[string]struct {
+			Command []string `yaml:"command"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(base, &commands); err != nil {
+		t.Fatal(err)
+	}
+	snow := strings.Join(commands.Services["fakesnow"].Command, " ")
+	if !strings.Contains(snow, "--proxy-listen ${M365SNOW_LISTEN_HOST:-0.0.0.0}:3128") {
+		t.Errorf("fakesnow's command %q serves no proxy on 3128", snow)
+	}
+	// The proxy serves the --map-host names: every real host of the
+	// integration (the instance's is fakesnow's own).
+	for _, h := range []string{"login.microsoftonline.com", "graph.microsoft.com", "connector.rave.microsoft.com", "admin.microsoft.com"} {
+		if !strings.Contains(snow, "--map-host "+h+"=") {
+			t.Errorf("fakesnow's proxy does not map %s", h)
+		}
 	}
 	if builders != 1 {
 		t.Errorf("%d services build the image, want 1", builders)

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,10 @@ type Flags struct {
 	// AdminToken guards /__admin/ (adminapi.Guard); from --admin-token or
 	// the M365SNOW_ADMIN_TOKEN environment variable.
 	AdminToken string
+	// ProxyListen, when set, serves a forward proxy (internal/proxy) for
+	// the fake's real host names and the --map-host ones; CADir keeps its CA.
+	ProxyListen string
+	CADir       string
 }
 
 type multiFlag []string
@@ -48,7 +53,7 @@ func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 // fakes that call other parties.
 func (f *Flags) Register(fs *flag.FlagSet, defaultListen string, withMapHost bool) {
 	fs.StringVar(&f.Listen, "listen", defaultListen, "address to listen on (host:port)")
-	fs.StringVar(&f.PublicURL, "public-url", "", "base URL the fake advertises in documents and links (default: the listen URL)")
+	fs.StringVar(&f.PublicURL, "public-url", "", "base URL the fake advertises in documents and links (default: the listen URL; with --proxy-listen, the real host name the proxy serves it under)")
 	fs.StringVar(&f.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; needs --tls-key)")
 	fs.StringVar(&f.TLSKey, "tls-key", "", "private key for --tls-cert (PEM)")
 	fs.StringVar(&f.TLSSelfSigned, "tls-self-signed", "", "serve HTTPS with a CA and server certificate generated into (or reused from) this directory; clients trust DIR/ca.pem")
@@ -58,6 +63,9 @@ func (f *Flags) Register(fs *flag.FlagSet, defaultListen string, withMapHost boo
 	if withMapHost {
 		fs.Var(&f.MapHosts, "map-host", "route a real host name to a fake: HOST=ADDR, e.g. login.microsoftonline.com=127.0.0.1:8081 (repeatable)")
 	}
+	fs.StringVar(&f.ProxyListen, "proxy-listen", "", "also serve a forward proxy (HTTPS_PROXY) on this address: CONNECT to this fake's real host names"+
+		map[bool]string{true: " and the --map-host ones", false: ""}[withMapHost]+", TLS from the CA; other hosts are refused (default: off)")
+	fs.StringVar(&f.CADir, "ca-dir", "", "directory of the proxy's CA (ca.pem, ca-key.pem), made on first use; builds trust ca.pem (default: --tls-self-signed's directory, else a CA in memory, served at the proxy's /ca.pem)")
 }
 
 // Validate checks flag combinations after parsing.
@@ -70,6 +78,20 @@ func (f *Flags) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(f.Listen); err != nil {
 		return fmt.Errorf("--listen %q: %w", f.Listen, err)
+	}
+	if f.ProxyListen != "" {
+		if _, _, err := net.SplitHostPort(f.ProxyListen); err != nil {
+			return fmt.Errorf("--proxy-listen %q: %w", f.ProxyListen, err)
+		}
+	}
+	switch {
+	case f.CADir != "" && f.ProxyListen == "":
+		return errors.New("--ca-dir is the forward proxy's CA: it needs --proxy-listen")
+	case f.ProxyListen != "" && f.TLSCert != "":
+		// The proxy reaches the fake over HTTPS trusting its own CA only.
+		return errors.New("--proxy-listen forwards to the fake trusting its own CA only: use --tls-self-signed (the same CA) or plain HTTP, not --tls-cert")
+	case f.ProxyListen != "" && f.CADir != "" && f.TLSSelfSigned != "" && filepath.Clean(f.CADir) != filepath.Clean(f.TLSSelfSigned):
+		return errors.New("--ca-dir and --tls-self-signed name two CAs: the proxy forwards to the fake trusting its own CA only; give one directory (--tls-self-signed alone is enough)")
 	}
 	if f.AdminToken == "" {
 		f.AdminToken = os.Getenv(adminapi.TokenEnv)

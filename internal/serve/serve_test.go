@@ -82,6 +82,12 @@ func TestValidate(t *testing.T) {
 		{Listen: "127.0.0.1:1", TLSCert: "c"},
 		{Listen: "127.0.0.1:1", TLSCert: "c", TLSKey: "k", TLSSelfSigned: "d"},
 		{Listen: "nonsense"},
+		// The forward proxy (issue 16): its CA goes with it, and it
+		// trusts only that CA when forwarding to the fake.
+		{Listen: "127.0.0.1:1", ProxyListen: "nonsense"},
+		{Listen: "127.0.0.1:1", CADir: "d"},
+		{Listen: "127.0.0.1:1", ProxyListen: "127.0.0.1:0", TLSCert: "c", TLSKey: "k"},
+		{Listen: "127.0.0.1:1", ProxyListen: "127.0.0.1:0", TLSSelfSigned: "a", CADir: "b"},
 	}
 	for _, f := range bad {
 		if err := f.Validate(); err == nil {
@@ -187,6 +193,12 @@ func TestBusyPortNamesTheFakeAndItsFlag(t *testing.T) {
 	var out strings.Builder
 	code := cmd.Run(context.Background(), []string{"--listen", busy.Addr().String()}, &out)
 	if want := "fakex: cannot serve on " + busy.Addr().String() + " (--listen): "; code != 1 || !strings.Contains(out.String(), want) ||
+		!strings.Contains(out.String(), "address already in use") {
+		t.Errorf("exit %d, output %q, want %q and the reason", code, out.String(), want)
+	}
+	out.Reset()
+	code = cmd.Run(context.Background(), []string{"--proxy-listen", busy.Addr().String()}, &out)
+	if want := "fakex: the forward proxy cannot listen on " + busy.Addr().String() + " (--proxy-listen; empty turns it off): "; code != 1 || !strings.Contains(out.String(), want) ||
 		!strings.Contains(out.String(), "address already in use") {
 		t.Errorf("exit %d, output %q, want %q and the reason", code, out.String(), want)
 	}
