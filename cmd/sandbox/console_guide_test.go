@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -393,6 +394,29 @@ func TestConsoleOverTLS(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || strings.Contains(string(b), `class="err"`) || strings.Contains(string(b), "certificate") {
 			t.Errorf("GET %s over TLS: %d\n%s", page, resp.StatusCode, b)
+		}
+		// Every command the page prints trusts the CA, as the sandbox's
+		// own printed commands do; without it curl refuses the fakes.
+		text := html.UnescapeString(string(b))
+		want := "curl -s --cacert " + filepath.Join(caDir, localca.CertFile) + " "
+		if n, trusted := strings.Count(text, "curl -s"), strings.Count(text, want); n != trusted {
+			t.Errorf("GET %s: %d of %d printed commands do not start %q", page, n-trusted, n, want)
+		}
+		if page == "/" {
+			m := regexp.MustCompile(`(?m)(curl -s --cacert \S+ -b '[^']+' -H 'X-UserToken: [^']+' -X GET 'https://[^']+/api/now/table/oauth_entity[^']*')`).FindStringSubmatch(text)
+			if m == nil {
+				t.Fatalf("no OAuth entities command on the world page:\n%s", text)
+			}
+			if _, err := exec.LookPath("curl"); err != nil {
+				t.Logf("not run: the world page's command as printed needs curl (%v)", err)
+				continue
+			}
+			cmd := exec.Command("bash", "-c", m[1])
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()} // no CA bundle or proxy from the environment
+			got, err := cmd.CombinedOutput()
+			if err != nil || !strings.Contains(string(got), `"client_id":`) {
+				t.Errorf("the world page's command as printed: %v\n%s\n%s", err, m[1], got)
+			}
 		}
 	}
 }

@@ -192,7 +192,7 @@ Ctrl-C stops everything. Save a world first with the control plane, e.g.
 	}
 	ownURL := ""
 	if *ownListen != "" {
-		stopOwn, u, err := serveOwn(*ownListen, *worldName, f, w, *adminToken, !*noConsole, opts.CA, log)
+		stopOwn, u, err := serveOwn(*ownListen, *worldName, f, w, *adminToken, !*noConsole, opts.CA, trust, log)
 		if err != nil {
 			w.Close()
 			return fail(1, err)

@@ -24,10 +24,12 @@ import (
 // world rather than one fake.
 // With withConsole, the console (package console) answers everything else
 // on it, from /.
-func serveOwn(listen, name string, f *fixture.File, w *world.World, adminToken string, withConsole bool, ca *localca.CA, log *slog.Logger) (stop func(), url string, err error) {
+func serveOwn(listen, name string, f *fixture.File, w *world.World, adminToken string, withConsole bool, ca *localca.CA, trust string, log *slog.Logger) (stop func(), url string, err error) {
 	mux := http.NewServeMux()
 	if withConsole {
-		mux.Handle("/", console.New(withGuide(consoleOptions(w, adminToken), w, name, ca)))
+		opts := withGuide(consoleOptions(w, adminToken), w, name, ca)
+		opts.CAFile = trust
+		mux.Handle("/", console.New(opts))
 	}
 	mountTroubleshooting(mux, w)
 	mux.HandleFunc("GET /__admin/world", func(rw http.ResponseWriter, r *http.Request) {

@@ -152,7 +152,7 @@ func (c *console) renderAdminCenter(w http.ResponseWriter, r *http.Request, stat
 		if t.ID == formTenant {
 			v.Form = form
 		}
-		v.Curl = "curl -s -H \"Authorization: Bearer $ADMIN_TOKEN\" " + c.integrationURL(t)
+		v.Curl = c.curl() + " -H \"Authorization: Bearer $ADMIN_TOKEN\" " + c.integrationURL(t)
 		tok, err := c.adminToken(t)
 		if err == nil {
 			v.Integration = &integration{}

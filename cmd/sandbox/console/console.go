@@ -67,6 +67,9 @@ type Options struct {
 	Tenants []Tenant
 	// Client reaches the parties; nil means a client with a 10 s timeout.
 	Client *http.Client
+	// CAFile, with --tls, is the CA file the printed curl commands trust
+	// (--cacert); empty for plain HTTP.
+	CAFile string
 }
 
 //go:embed templates
@@ -127,6 +130,7 @@ func New(opts Options) http.Handler {
 // page is what every template gets.
 type page struct {
 	Title, Nav string
+	Curl       string // curl and its options, as every printed command starts
 	Parties    []Party
 	Message    string // the outcome of the last action (?msg=)
 	Error      string
@@ -138,7 +142,7 @@ func (c *console) render(w http.ResponseWriter, r *http.Request, name, title str
 }
 
 func (c *console) renderStatus(w http.ResponseWriter, r *http.Request, status int, name, title string, data any, errs ...error) {
-	p := page{Title: title, Nav: name, Parties: c.opts.Parties, Message: r.URL.Query().Get("msg"), Data: data}
+	p := page{Title: title, Nav: name, Curl: c.curl(), Parties: c.opts.Parties, Message: r.URL.Query().Get("msg"), Data: data}
 	if err := errors.Join(errs...); err != nil {
 		p.Error = err.Error()
 	}
@@ -151,6 +155,23 @@ func (c *console) renderStatus(w http.ResponseWriter, r *http.Request, status in
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
+}
+
+// curl is how every printed command starts: with --tls it trusts the
+// sandbox's CA, as the sandbox's own printed commands do.
+func (c *console) curl() string {
+	if c.opts.CAFile != "" {
+		return "curl -s --cacert " + shellWord(c.opts.CAFile)
+	}
+	return "curl -s"
+}
+
+// shellWord quotes s for a POSIX shell when it needs it.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // done redirects back after an action, with what happened.
@@ -370,7 +391,7 @@ func (c *console) journal(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	u := snow.URL + "/__admin/requests?" + f.Encode()
-	d.Curl = "curl -s '" + u + "&format=text'"
+	d.Curl = c.curl() + " '" + u + "&format=text'"
 	var res struct {
 		Requests []journal.Entry `json:"requests"`
 		Meta     struct {

@@ -106,7 +106,7 @@ func (c *console) curlAs(u User, method, target string, body any) string {
 	c.sessions.mu.Lock()
 	s := c.sessions.m[u.Name]
 	c.sessions.mu.Unlock()
-	out := fmt.Sprintf("curl -s -b 'JSESSIONID=%s' -H 'X-UserToken: %s' -X %s '%s'", s.Cookie, s.Token, method, target)
+	out := fmt.Sprintf("%s -b 'JSESSIONID=%s' -H 'X-UserToken: %s' -X %s '%s'", c.curl(), s.Cookie, s.Token, method, target)
 	if body != nil {
 		out += " -H 'Content-Type: application/json' -d '" + shellQuote(mustJSON(body)) + "'"
 	}
