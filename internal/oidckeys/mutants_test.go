@@ -330,3 +330,28 @@ func TestTokenShapeAndLifetimeEdges(t *testing.T) {
 }
 
 func errOf(_ jwt.MapClaims, err error) error { return err }
+
+// TestRefetchedDiscoveryAndKeysAreCachedAgain: a document fetched again
+// after its cache lifetime replaces the expired entry and is served from the
+// cache for a lifetime more, as a relying party's cache does, rather than
+// being refetched on every request from then on (which the fetch-ordering
+// guard of TestSlowFetchDoesNotOverwriteNewerKeys must not cause).
+func TestRefetchedDiscoveryAndKeysAreCachedAgain(t *testing.T) {
+	p := newProvider(t)
+	clk := clock.NewManual(clock.Epoch)
+	src := NewSource(p.srv.Client(), clk)
+	exp := p.expect(time.Hour)
+	verify := func() {
+		t.Helper()
+		wantCheck(t, errOf(src.Verify(context.Background(), signed(t, baseClaims(clk.Now()), "k1"), exp)), "")
+	}
+	verify()
+	clk.Advance(61 * time.Minute)
+	verify() // both expired: one fetch each
+	clk.Advance(time.Minute)
+	verify() // from the cache again
+	verify()
+	if m, k := p.metaHits.Load(), p.jwksHits.Load(); m != 2 || k != 2 {
+		t.Errorf("discovery fetched %d times, key set %d times; want 2 and 2", m, k)
+	}
+}
