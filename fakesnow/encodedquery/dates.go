@@ -310,8 +310,8 @@ func shift(t time.Time, unit string, n int) (time.Time, bool) {
 }
 
 // addMonths moves t by n months, keeping the day but clamping it to the
-// target month's last day, as GlideDateTime.addMonthsLocalTime (Java's
-// Calendar.add) does: a month before 31 March is 28 February, not 3 March
+// target month's last day, as Java's Calendar.add (under GlideDateTime)
+// does, unconfirmed: a month before 31 March is 28 February, not 3 March
 // (time.AddDate's normalisation), so that gs.beginningOfLastMonth() on
 // 31 March is 1 February.
 func addMonths(t time.Time, n int) time.Time {
