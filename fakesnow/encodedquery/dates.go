@@ -300,13 +300,27 @@ func shift(t time.Time, unit string, n int) (time.Time, bool) {
 	case "week":
 		return t.AddDate(0, 0, 7*n), true
 	case "month":
-		return t.AddDate(0, n, 0), true
+		return addMonths(t, n), true
 	case "quarter":
-		return t.AddDate(0, 3*n, 0), true
+		return addMonths(t, 3*n), true
 	case "year":
-		return t.AddDate(n, 0, 0), true
+		return addMonths(t, 12*n), true
 	}
 	return t, false
+}
+
+// addMonths moves t by n months, keeping the day but clamping it to the
+// target month's last day, as Java's Calendar.add (under GlideDateTime)
+// does, unconfirmed: a month before 31 March is 28 February, not 3 March
+// (time.AddDate's normalisation), so that gs.beginningOfLastMonth() on
+// 31 March is 1 February.
+func addMonths(t time.Time, n int) time.Time {
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+	if last := first.AddDate(0, 1, -1).Day(); d > last {
+		d = last
+	}
+	return first.AddDate(0, 0, d-1)
 }
 
 // span is the first and last second of the unit t falls in.
