@@ -70,6 +70,10 @@ wait_up http://127.0.0.1:18091/.well-known/openid-configuration
 cookie=$(curl -s -D - -o /dev/null http://127.0.0.1:18080/login.do \
 	--data-urlencode user_name=admin --data-urlencode 'user_password=Snow-Admin-1!' |
 	sed -n 's/^Set-Cookie: \(JSESSIONID=[^;]*\).*/\1/ip')
+# A REST call in a UI session carries the session's token too (KB0565021):
+# the page's g_ck, sent as X-UserToken, as the instance's own pages do.
+gck=$(curl -s -H "Cookie: $cookie" http://127.0.0.1:18080/navpage.do | sed -n "s/.*var g_ck = '\([^']*\)'.*/\1/p")
+[[ -n "$gck" ]] || { echo "bench-compare: no session token (g_ck) from /navpage.do" >&2; exit 1; }
 
 cat >"$work/token.lua" <<'EOF'
 wrk.method = "POST"
@@ -93,7 +97,7 @@ rate() { # rate NAME WRK-ARGS...
 }
 
 echo "wrk -t$THREADS -c$CONNS -d$DURATION, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
-rate "fakesnow  GET /api/now/table/incident (10 of 100)" -H "Cookie: $cookie" \
+rate "fakesnow  GET /api/now/table/incident (10 of 100)" -H "Cookie: $cookie" -H "X-UserToken: $gck" \
 	'http://127.0.0.1:18080/api/now/table/incident?sysparm_query=active%3Dtrue&sysparm_limit=10'
 rate "json-server GET /incident (10 of 100)" \
 	'http://127.0.0.1:18090/incident?active=true&_limit=10'
