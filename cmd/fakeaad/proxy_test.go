@@ -1,80 +1,15 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/m365snow/m365snow/internal/serve/servetest"
 )
-
-// startWithProxy runs the binary with --proxy-listen on a free port and
-// returns the proxy URL from its log line, as a person reads it.
-func startWithProxy(t *testing.T, args ...string) *url.URL {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- command.Run(ctx, append([]string{"--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0"}, args...), pw)
-		pw.Close()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		go io.Copy(io.Discard, pr) // drain the shutdown lines
-		if code := <-done; code != 0 {
-			t.Errorf("fakeaad exited %d", code)
-		}
-	})
-	sc := bufio.NewScanner(pr)
-	proxyLine := regexp.MustCompile(`fakeaad forward proxy.* https_proxy=(\S+)`)
-	for sc.Scan() {
-		if m := proxyLine.FindStringSubmatch(sc.Text()); m != nil {
-			u, err := url.Parse(m[1])
-			if err != nil {
-				t.Fatal(err)
-			}
-			go io.Copy(io.Discard, pr)
-			return u
-		}
-	}
-	t.Fatal("fakeaad logged no forward proxy")
-	return nil
-}
-
-// clientThrough is an unmodified build's client: a proxy and one CA, the
-// file caFile or, when empty, the in-memory CA the proxy serves at /ca.pem.
-func clientThrough(t *testing.T, proxyURL *url.URL, caFile string) *http.Client {
-	t.Helper()
-	var pem []byte
-	if caFile != "" {
-		b, err := os.ReadFile(caFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pem = b
-	} else {
-		resp, err := http.Get(proxyURL.String() + "/ca.pem")
-		if err != nil {
-			t.Fatal(err)
-		}
-		pem, _ = io.ReadAll(resp.Body)
-		resp.Body.Close()
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		t.Fatalf("/ca.pem holds no certificate: %q", pem)
-	}
-	return &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL), TLSClientConfig: &tls.Config{RootCAs: pool}}}
-}
 
 // Issue 16: each fake's binary serves the forward proxy. A build calling
 // https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token with only a
@@ -90,7 +25,7 @@ func TestProxyServesTheRealTokenEndpoint(t *testing.T) {
 				dir := t.TempDir()
 				args, caFile = []string{mode, dir}, filepath.Join(dir, "ca.pem")
 			}
-			testProxy(t, clientThrough(t, startWithProxy(t, args...), caFile))
+			testProxy(t, servetest.ClientThrough(t, servetest.StartWithProxy(t, command, args...), caFile))
 		})
 	}
 }

@@ -1,67 +1,18 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"io"
-	"net/http"
-	"net/url"
-	"regexp"
 	"strings"
 	"testing"
-)
 
-// startWithProxy runs the binary with --proxy-listen on a free port and
-// returns the proxy URL from its log line, as a person reads it.
-func startWithProxy(t *testing.T, args ...string) *url.URL {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- command.Run(ctx, append([]string{"--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0"}, args...), pw)
-		pw.Close()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		go io.Copy(io.Discard, pr)
-		if code := <-done; code != 0 {
-			t.Errorf("fakem365 exited %d", code)
-		}
-	})
-	sc := bufio.NewScanner(pr)
-	proxyLine := regexp.MustCompile(`fakem365 forward proxy.* https_proxy=(\S+)`)
-	for sc.Scan() {
-		if m := proxyLine.FindStringSubmatch(sc.Text()); m != nil {
-			u, err := url.Parse(m[1])
-			if err != nil {
-				t.Fatal(err)
-			}
-			go io.Copy(io.Discard, pr)
-			return u
-		}
-	}
-	t.Fatal("fakem365 logged no forward proxy")
-	return nil
-}
+	"github.com/m365snow/m365snow/internal/serve/servetest"
+)
 
 // Issue 16: fakem365's binary serves the forward proxy for both its real
 // names, the admin portal's and the connector's; other hosts are refused.
 func TestProxyServesThePortalAndTheConnector(t *testing.T) {
-	pu := startWithProxy(t)
-	resp, err := http.Get(pu.String() + "/ca.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pem, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		t.Fatalf("/ca.pem holds no certificate: %q", pem)
-	}
-	c := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu), TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	pu := servetest.StartWithProxy(t, command)
+	c := servetest.ClientThrough(t, pu, "")
 	for _, u := range []string{
 		"https://admin.microsoft.com/api/tenants/contoso.onmicrosoft.com/supportIntegration",
 		"https://connector.rave.microsoft.com/api/v1/repositories/none/solutions",

@@ -1,52 +1,15 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
-)
 
-// startWithProxy runs the binary with --proxy-listen on a free port and
-// returns the proxy URL from its log line, as a person reads it.
-func startWithProxy(t *testing.T, args ...string) *url.URL {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- command.Run(ctx, append([]string{"--listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0"}, args...), pw)
-		pw.Close()
-	}()
-	t.Cleanup(func() {
-		cancel()
-		go io.Copy(io.Discard, pr)
-		if code := <-done; code != 0 {
-			t.Errorf("fakesnow exited %d", code)
-		}
-	})
-	sc := bufio.NewScanner(pr)
-	proxyLine := regexp.MustCompile(`fakesnow forward proxy.* https_proxy=(\S+)`)
-	for sc.Scan() {
-		if m := proxyLine.FindStringSubmatch(sc.Text()); m != nil {
-			u, err := url.Parse(m[1])
-			if err != nil {
-				t.Fatal(err)
-			}
-			go io.Copy(io.Discard, pr)
-			return u
-		}
-	}
-	t.Fatal("fakesnow logged no forward proxy")
-	return nil
-}
+	"github.com/m365snow/m365snow/internal/serve/servetest"
+)
 
 // Issue 16: fakesnow's binary serves the forward proxy for its instance's
 // real name (from the world) and for every --map-host name, so that compose
@@ -55,22 +18,12 @@ func TestProxyServesTheInstanceAndMappedHosts(t *testing.T) {
 	aadHost := make(chan string, 1)
 	aad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { aadHost <- r.Host }))
 	defer aad.Close()
-	pu := startWithProxy(t, "--map-host", "login.microsoftonline.com="+strings.TrimPrefix(aad.URL, "http://"))
-	resp, err := http.Get(pu.String() + "/ca.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pem, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		t.Fatalf("/ca.pem holds no certificate: %q", pem)
-	}
-	c := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu), TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	pu := servetest.StartWithProxy(t, command, "--map-host", "login.microsoftonline.com="+strings.TrimPrefix(aad.URL, "http://"))
+	c := servetest.ClientThrough(t, pu, "")
 
 	// The instance's OAuth endpoint answers a wrong client as ServiceNow
 	// does: 401 {"error":"access_denied"...} (DESIGN.md, fakesnow OAuth).
-	resp, err = c.PostForm("https://dev12345.service-now.com/oauth_token.do", url.Values{"grant_type": {"password"}, "client_id": {"nobody"}, "client_secret": {"x"}, "username": {"admin"}, "password": {"x"}})
+	resp, err := c.PostForm("https://dev12345.service-now.com/oauth_token.do", url.Values{"grant_type": {"password"}, "client_id": {"nobody"}, "client_secret": {"x"}, "username": {"admin"}, "password": {"x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
