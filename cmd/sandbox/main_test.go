@@ -348,29 +348,37 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestTroubleshootingWorlds starts every troubleshooting world and checks
-// that the sandbox prints what to look at; the symptoms themselves are
-// checked by features/troubleshooting-sandbox-worlds.feature.
-func TestTroubleshootingWorlds(t *testing.T) {
+// troubleshootingWorlds are the shipped troubleshooting worlds: one per
+// row of the guide's table (16) and the cross-scope note.
+func troubleshootingWorlds(t *testing.T) []string {
+	t.Helper()
 	names, err := fixture.Names(fixtures.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var out []string
 	for _, name := range names {
-		if !strings.HasPrefix(name, "troubleshooting-") {
-			continue
+		if strings.HasPrefix(name, troubleshootingPrefix) {
+			out = append(out, name)
 		}
-		n++
+	}
+	if len(out) < 17 {
+		t.Errorf("%d troubleshooting worlds; the guide has 16 rows and the cross-scope note", len(out))
+	}
+	return out
+}
+
+// TestTroubleshootingWorlds starts every troubleshooting world and checks
+// that the sandbox prints what to look at; the symptoms themselves are
+// checked by features/troubleshooting-sandbox-worlds.feature.
+func TestTroubleshootingWorlds(t *testing.T) {
+	for _, name := range troubleshootingWorlds(t) {
 		t.Run(name, func(t *testing.T) {
 			_, out := start(t, name)
 			if !strings.Contains(out, "What to look at\n  - ") || !strings.Contains(out, `world "`+name+`"`) {
 				t.Errorf("no notes for %s:\n%s", name, out)
 			}
 		})
-	}
-	if n < 17 {
-		t.Errorf("%d troubleshooting worlds; the guide has 16 rows and the cross-scope note", n)
 	}
 }
 
@@ -400,16 +408,7 @@ func TestPrintsTheConnectorsOwnAppRegistration(t *testing.T) {
 // log holds Azure AD's 401 with AADSTS7000215, the guide's "the logs show
 // a 401 error".
 func TestTroubleshootingWalkthroughs(t *testing.T) {
-	names, err := fixture.Names(fixtures.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, name := range names {
-		if !strings.HasPrefix(name, "troubleshooting-") {
-			continue
-		}
-		n++
+	for _, name := range troubleshootingWorlds(t) {
 		t.Run(name, func(t *testing.T) {
 			w, out := start(t, name)
 			steps, err := walkthrough(w, name)
@@ -444,9 +443,6 @@ func TestTroubleshootingWalkthroughs(t *testing.T) {
 			}
 		})
 	}
-	if n < 17 {
-		t.Errorf("%d troubleshooting worlds; the guide has 16 rows and the cross-scope note", n)
-	}
 }
 
 // Every troubleshooting world's printed commands run as bash prints them,
@@ -454,14 +450,7 @@ func TestTroubleshootingWalkthroughs(t *testing.T) {
 // the next ($CASE): curl's output shows each symptom before the fix and no
 // longer after it.
 func TestTroubleshootingWalkthroughsAsPrinted(t *testing.T) {
-	names, err := fixture.Names(fixtures.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range names {
-		if !strings.HasPrefix(name, "troubleshooting-") {
-			continue
-		}
+	for _, name := range troubleshootingWorlds(t) {
 		t.Run(name, func(t *testing.T) {
 			w, _ := start(t, name)
 			steps, err := walkthrough(w, name)
