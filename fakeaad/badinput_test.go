@@ -51,33 +51,10 @@ func pageShape(_ int, body []byte) error {
 	return nil
 }
 
-// userinfoShape is the userinfo endpoint's {"error":{"code","message"}}
-// (a Graph-style answer without innerError).
-func userinfoShape(_ int, body []byte) error {
-	var b struct {
-		Error struct{ Code, Message string } `json:"error"`
-	}
-	if err := json.Unmarshal(body, &b); err != nil || b.Error.Code == "" || b.Error.Message == "" {
-		return errors.New(`want {"error":{"code":…,"message":…}}`)
-	}
-	return nil
-}
-
 // negotiateShape is the kerberos endpoint's bodiless SPNEGO challenge.
 func negotiateShape(status int, body []byte) error {
 	if status != http.StatusUnauthorized || len(body) != 0 {
 		return errors.New("want a bodiless 401 Negotiate challenge")
-	}
-	return nil
-}
-
-// adminShape is the control plane's {"error": "…"}.
-func adminShape(_ int, body []byte) error {
-	var b struct {
-		Error string `json:"error"`
-	}
-	if err := json.Unmarshal(body, &b); err != nil || b.Error == "" {
-		return errors.New(`want {"error":"…"}`)
 	}
 	return nil
 }
@@ -130,11 +107,11 @@ func TestBadInputOnEveryRoute(t *testing.T) {
 		shape, header := stsShape, http.Header{}
 		switch {
 		case strings.HasPrefix(r.path, "/__admin"):
-			shape = adminShape
+			shape = badinput.AdminShape
 		case strings.HasSuffix(r.path, "/authorize") || strings.HasSuffix(r.path, "/devicelogin") || strings.HasSuffix(r.path, "/adminconsent"):
 			shape = pageShape
 		case strings.HasSuffix(r.path, "/userinfo"):
-			shape = userinfoShape
+			shape = badinput.CodeMessageShape
 		case strings.HasSuffix(r.path, "/kerberos"):
 			shape = negotiateShape
 		case strings.HasPrefix(r.path, "/v1.0"):

@@ -1,8 +1,6 @@
 package fakem365_test
 
 import (
-	"encoding/json"
-	"errors"
 	"net/http"
 	"os"
 	"sort"
@@ -14,28 +12,6 @@ import (
 	"github.com/m365snow/m365snow/internal/badinput"
 	"github.com/m365snow/m365snow/internal/wellknown"
 )
-
-// apiShape is fakem365's error body: {"error":{"code":…,"message":…}}.
-func apiShape(_ int, body []byte) error {
-	var b struct {
-		Error struct{ Code, Message string } `json:"error"`
-	}
-	if err := json.Unmarshal(body, &b); err != nil || b.Error.Code == "" || b.Error.Message == "" {
-		return errors.New(`want {"error":{"code":…,"message":…}}`)
-	}
-	return nil
-}
-
-// adminShape is the control plane's error body: {"error": "…"}.
-func adminShape(_ int, body []byte) error {
-	var b struct {
-		Error string `json:"error"`
-	}
-	if err := json.Unmarshal(body, &b); err != nil || b.Error == "" {
-		return errors.New(`want {"error":"…"}`)
-	}
-	return nil
-}
 
 // TestBadInputOnEveryRoute sends badinput's requests to every route of
 // openapi.yaml (TestOpenAPIMatchesRoutes keeps it equal to the router) and
@@ -91,7 +67,7 @@ func TestBadInputOnEveryRoute(t *testing.T) {
 			token, host = admin, "https://admin.microsoft.com"
 		}
 		t.Run(rt, func(t *testing.T) {
-			badinput.Check(t, e.client, method, host+fill.Replace(path), http.Header{"Authorization": {"Bearer " + token}}, apiShape)
+			badinput.Check(t, e.client, method, host+fill.Replace(path), http.Header{"Authorization": {"Bearer " + token}}, badinput.CodeMessageShape)
 		})
 	}
 	// The control plane last: reset and faults change the world.
@@ -99,9 +75,9 @@ func TestBadInputOnEveryRoute(t *testing.T) {
 		"GET /__admin/faults", "DELETE /__admin/faults/nope", "POST /__admin/faults", "DELETE /__admin/faults", "POST /__admin/reset"} {
 		method, path, _ := strings.Cut(rt, " ")
 		t.Run(rt, func(t *testing.T) {
-			badinput.Check(t, http.DefaultClient, method, srv.URL+path, nil, adminShape)
+			badinput.Check(t, http.DefaultClient, method, srv.URL+path, nil, badinput.AdminShape)
 		})
 	}
 	// An unknown route answers in the API's shape too.
-	badinput.Check(t, e.client, "POST", "https://connector.rave.microsoft.com/api/v1/nothing", nil, apiShape)
+	badinput.Check(t, e.client, "POST", "https://connector.rave.microsoft.com/api/v1/nothing", nil, badinput.CodeMessageShape)
 }

@@ -8,6 +8,8 @@ package badinput
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -122,6 +124,31 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // Shape checks a refusal's body against its owner's error shape.
 type Shape func(status int, body []byte) error
+
+// AdminShape is the control plane's error body (internal/adminapi):
+// {"error": "…"}.
+func AdminShape(_ int, body []byte) error {
+	var b struct {
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal(body, &b); err != nil || b.Error == "" {
+		return errors.New(`want {"error":"…"}`)
+	}
+	return nil
+}
+
+// CodeMessageShape is a Graph-style error body without innerError, as
+// fakem365's APIs and fakeaad's userinfo endpoint answer:
+// {"error":{"code":…,"message":…}}.
+func CodeMessageShape(_ int, body []byte) error {
+	var b struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if err := json.Unmarshal(body, &b); err != nil || b.Error.Code == "" || b.Error.Message == "" {
+		return errors.New(`want {"error":{"code":…,"message":…}}`)
+	}
+	return nil
+}
 
 // Check sends every variant for method to target with the given headers
 // (authorization and the like) and checks the answers.
